@@ -1,0 +1,61 @@
+# QCD_STRONGSWAN_SRC
+# ------------------
+# Takes --with-strongswan-src=DIR, a configured strongSwan source tree of
+# the same version as the installed libstrongswan/libcharon, and sets
+# STRONGSWAN_CPPFLAGS, STRONGSWAN_LIBS and ipsecdir.
+#
+# The tree supplies the headers only (upstream has no stable API and Debian
+# ships none), so it must match the binaries exactly: same version, and
+# mediation (ME) enabled if the installed libcharon has it, because ME
+# changes the layout of ike_sa_t, daemon_t and peer_cfg_t.
+AC_DEFUN([QCD_STRONGSWAN_SRC],
+[
+AC_ARG_WITH([strongswan-src],
+	[AS_HELP_STRING([--with-strongswan-src=DIR],
+		[configured strongSwan source tree matching the installed version (required)])],
+	[], [with_strongswan_src=no])
+AC_ARG_WITH([ipsecdir],
+	[AS_HELP_STRING([--with-ipsecdir=DIR],
+		[directory of the installed libstrongswan, libcharon and charon @<:@/usr/lib/ipsec@:>@])],
+	[ipsecdir="$withval"], [ipsecdir=/usr/lib/ipsec])
+
+AS_IF([test "x$with_strongswan_src" = xno],
+	[AC_MSG_ERROR([--with-strongswan-src=DIR is required; run scripts/setup.sh to fetch and configure Debian's strongSwan source, or pass a configured tree of the installed version])])
+ss_src=`cd "$with_strongswan_src" 2>/dev/null && pwd`
+AS_IF([test -z "$ss_src" || test ! -f "$ss_src/src/libcharon/daemon.h"],
+	[AC_MSG_ERROR([$with_strongswan_src is not a strongSwan source tree (no src/libcharon/daemon.h)])])
+AS_IF([test ! -f "$ss_src/config.h"],
+	[AC_MSG_ERROR([$ss_src is not configured (no config.h); run ./configure --enable-mediation there, or scripts/setup.sh])])
+
+AC_MSG_CHECKING([strongSwan version of $ss_src])
+ss_src_version=`sed -n 's/^#define VERSION "\(.*\)"$/\1/p' "$ss_src/config.h"`
+AC_MSG_RESULT([$ss_src_version])
+
+AC_MSG_CHECKING([version of the installed strongSwan in $ipsecdir])
+ss_bin_version=`"$ipsecdir/charon" --version 2>/dev/null | sed -n 's/.*strongSwan //p'`
+AC_MSG_RESULT([${ss_bin_version:-none}])
+AS_IF([test -z "$ss_bin_version"],
+	[AC_MSG_ERROR([no charon in $ipsecdir; install strongswan-charon or pass --with-ipsecdir])])
+AS_IF([test "x$ss_src_version" != "x$ss_bin_version"],
+	[AC_MSG_ERROR([the source tree is strongSwan $ss_src_version but the installed charon is $ss_bin_version; the plugin must be built against the exact installed version (scripts/setup.sh fetches it)])])
+
+STRONGSWAN_CPPFLAGS="-include $ss_src/config.h -I$ss_src/src/libstrongswan -I$ss_src/src/libcharon"
+STRONGSWAN_LIBS="-L$ipsecdir -Wl,-rpath,$ipsecdir -lcharon -lstrongswan"
+
+save_LIBS="$LIBS"
+LIBS="-L$ipsecdir -Wl,-rpath,$ipsecdir -lstrongswan $LIBS"
+AC_CHECK_LIB([charon], [connect_manager_create], [ss_bin_me=yes], [ss_bin_me=no])
+LIBS="$save_LIBS"
+AC_MSG_CHECKING([whether $ss_src is configured with mediation (ME)])
+AS_IF([grep -q '^#define ME ' "$ss_src/config.h"], [ss_src_me=yes], [ss_src_me=no])
+AC_MSG_RESULT([$ss_src_me])
+AS_IF([test "x$ss_bin_me" = xyes && test "x$ss_src_me" = xno],
+	[AC_MSG_ERROR([the installed libcharon is built with mediation, but $ss_src/config.h lacks "@%:@define ME"; reconfigure that tree with --enable-mediation, or ike_sa_t methods would be called at the wrong offsets])])
+AS_IF([test "x$ss_bin_me" = xno && test "x$ss_src_me" = xyes],
+	[AC_MSG_ERROR([$ss_src is configured with mediation, but the installed libcharon is not; reconfigure that tree without --enable-mediation])])
+
+AC_SUBST([STRONGSWAN_CPPFLAGS])
+AC_SUBST([STRONGSWAN_LIBS])
+AC_SUBST([ipsecdir])
+AC_SUBST([ss_src])
+])

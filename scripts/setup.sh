@@ -1,0 +1,94 @@
+#!/bin/sh
+# Installs what strongswan-qcd needs to build and test, and prepares a
+# configured strongSwan source tree of the installed version.
+#
+# Idempotent: a second run only checks and prints "ok" lines.
+#
+# Environment:
+#   QCD_CACHE  cache folder (default: <repo>/build/cache), ignored by git
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${QCD_CACHE:-$top/build/cache}
+mkdir -p "$cache"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+[ "$(id -u)" = 0 ] || { say "must run as root (installs packages, creates namespaces)"; exit 1; }
+
+build_pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev"
+runtime_pkgs="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
+libstrongswan-standard-plugins iproute2 iputils-ping tcpdump tshark gnuplot-nox procps"
+
+missing=""
+for p in $build_pkgs $runtime_pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	say "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	# Debian starts the daemon on install; our tests run their own charons.
+	if systemctl is-active --quiet strongswan-starter 2>/dev/null; then
+		say "stopping the system's strongswan-starter service started by apt"
+		systemctl stop strongswan-starter || true
+	fi
+else
+	say "ok: packages installed"
+fi
+
+# the exact version of the installed libstrongswan
+version=$(dpkg-query -W -f='${Version}' libstrongswan)
+upstream=${version%%-*}
+tree="$cache/strongswan-$upstream"
+
+if [ ! -f "$tree/config.h" ] || ! grep -q '^#define ME ' "$tree/config.h"; then
+	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
+	   ! grep -qs '^deb-src' /etc/apt/sources.list; then
+		say "adding a deb-src entry: /etc/apt/sources.list.d/qcd-deb-src.sources"
+		cat > /etc/apt/sources.list.d/qcd-deb-src.sources <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+		apt-get update -qq
+	fi
+	src="$cache/src"
+	rm -rf "$src" && mkdir -p "$src"
+	# The exact .dsc may be gone from the archive; the revisions of one
+	# upstream version share the orig tarball and differ in fixes only.
+	for v in "$version" $(apt-cache showsrc strongswan 2>/dev/null |
+			sed -n 's/^Version: //p' | grep "^$upstream-"); do
+		say "fetching strongswan source $v into $src"
+		if (cd "$src" && apt-get source -qq --download-only "strongswan=$v") >/dev/null 2>&1; then
+			break
+		fi
+	done
+	dsc=$(ls "$src"/strongswan_"$upstream"-*.dsc 2>/dev/null | head -n 1)
+	[ -n "$dsc" ] || { say "could not fetch strongswan $upstream source; check apt's deb-src entries"; exit 1; }
+	# Debian's patched tree: same headers as the installed binaries.
+	rm -rf "$tree"
+	dpkg-source -x "$dsc" "$tree" >"$cache/dpkg-source.log" 2>&1 ||
+		{ say "dpkg-source failed, see $cache/dpkg-source.log"; exit 1; }
+	say "configuring $tree with --enable-mediation (Debian's charon is built with ME)"
+	(cd "$tree" && ./configure --enable-mediation --prefix=/usr \
+		--sysconfdir=/etc --libexecdir=/usr/lib --with-ipsecdir=/usr/lib/ipsec \
+		> "$cache/configure.log" 2>&1) ||
+		{ say "configure failed, see $cache/configure.log"; exit 1; }
+else
+	say "ok: configured strongSwan $upstream tree in $tree"
+fi
+echo "$tree" > "$cache/strongswan-src"

@@ -1,0 +1,159 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_limiter.h"
+
+#include <threading/mutex.h>
+
+/** Number of per-source buckets */
+#define SOURCE_BUCKETS 1024
+
+/** Tokens are counted in thousandths, refilled per millisecond */
+#define SCALE 1000
+
+typedef struct private_qcd_limiter_t private_qcd_limiter_t;
+typedef struct bucket_t bucket_t;
+
+/**
+ * A token bucket
+ */
+struct bucket_t {
+	/** tokens left, times SCALE */
+	uint64_t tokens;
+	/** time of the last refill, in ms */
+	uint64_t last;
+};
+
+/**
+ * Private data of a qcd_limiter_t object.
+ */
+struct private_qcd_limiter_t {
+
+	/**
+	 * Public interface.
+	 */
+	qcd_limiter_t public;
+
+	/**
+	 * Global bucket
+	 */
+	bucket_t global;
+
+	/**
+	 * Per-source buckets
+	 */
+	bucket_t sources[SOURCE_BUCKETS];
+
+	/**
+	 * Global rate and burst
+	 */
+	u_int rate, burst;
+
+	/**
+	 * Per-source rate and burst
+	 */
+	u_int source_rate, source_burst;
+
+	/**
+	 * Protects the buckets
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * Refill a bucket, TRUE if it has a token
+ */
+static bool refill(bucket_t *bucket, u_int rate, u_int burst, uint64_t now)
+{
+	if (!rate)
+	{
+		return TRUE;
+	}
+	if (!bucket->last)
+	{	/* unused buckets start full */
+		bucket->tokens = (uint64_t)burst * SCALE;
+	}
+	else
+	{
+		bucket->tokens = min((uint64_t)burst * SCALE,
+							 bucket->tokens + (now - bucket->last) * rate);
+	}
+	bucket->last = now;
+	return bucket->tokens >= SCALE;
+}
+
+/**
+ * Take a token, if the bucket is limited
+ */
+static void take(bucket_t *bucket, u_int rate)
+{
+	if (rate)
+	{
+		bucket->tokens -= SCALE;
+	}
+}
+
+METHOD(qcd_limiter_t, allow, bool,
+	private_qcd_limiter_t *this, host_t *src)
+{
+	timeval_t tv;
+	uint64_t now;
+	bucket_t *source;
+	bool ok;
+
+	time_monotonic(&tv);
+	/* + 1 so that 0 means "never used" */
+	now = (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
+	source = &this->sources[chunk_hash(src->get_address(src)) % SOURCE_BUCKETS];
+
+	this->mutex->lock(this->mutex);
+	ok = refill(&this->global, this->rate, this->burst, now) &&
+		 refill(source, this->source_rate, this->source_burst, now);
+	if (ok)
+	{
+		take(&this->global, this->rate);
+		take(source, this->source_rate);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qcd_limiter_t, destroy, void,
+	private_qcd_limiter_t *this)
+{
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qcd_limiter_t *qcd_limiter_create(u_int rate, u_int burst, u_int source_rate,
+								  u_int source_burst)
+{
+	private_qcd_limiter_t *this;
+
+	INIT(this,
+		.public = {
+			.allow = _allow,
+			.destroy = _destroy,
+		},
+		.rate = rate,
+		.burst = max(burst, 1),
+		.source_rate = source_rate,
+		.source_burst = max(source_burst, 1),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}

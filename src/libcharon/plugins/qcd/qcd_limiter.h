@@ -1,0 +1,65 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qcd_limiter qcd_limiter
+ * @{ @ingroup qcd
+ */
+
+#ifndef QCD_LIMITER_H_
+#define QCD_LIMITER_H_
+
+#include <networking/host.h>
+
+typedef struct qcd_limiter_t qcd_limiter_t;
+
+/**
+ * Token buckets limiting what unauthenticated packets can trigger
+ * (R8.1-3, R8.1-4, R9.3-2): one global bucket and one bucket per source
+ * address.
+ *
+ * Source addresses are hashed, with a per-process random key, into a fixed
+ * table of buckets, so memory stays constant whatever the number of
+ * sources; addresses that collide share a bucket, which only makes the
+ * limit stricter.  Thread-safe, no allocation after creation.
+ */
+struct qcd_limiter_t {
+
+	/**
+	 * Take one token from the global and the source's bucket.
+	 *
+	 * @param src		source address of the packet
+	 * @return			TRUE if both buckets had a token
+	 */
+	bool (*allow)(qcd_limiter_t *this, host_t *src);
+
+	/**
+	 * Destroy the limiter.
+	 */
+	void (*destroy)(qcd_limiter_t *this);
+};
+
+/**
+ * Create a limiter.  A rate of 0 disables that bucket.
+ *
+ * @param rate			global tokens per second
+ * @param burst			global bucket size
+ * @param source_rate	tokens per second and source address
+ * @param source_burst	bucket size per source address
+ * @return				limiter
+ */
+qcd_limiter_t *qcd_limiter_create(u_int rate, u_int burst, u_int source_rate,
+								  u_int source_burst);
+
+#endif /** QCD_LIMITER_H_ @}*/

@@ -1,0 +1,289 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_listener.h"
+
+#include <daemon.h>
+#include <sa/ikev2/tasks/ike_dpd.h>
+
+typedef struct private_qcd_listener_t private_qcd_listener_t;
+
+/**
+ * Private data of a qcd_listener_t object.
+ */
+struct private_qcd_listener_t {
+
+	/**
+	 * Public interface.
+	 */
+	qcd_listener_t public;
+
+	/**
+	 * Per-IKE_SA data
+	 */
+	qcd_store_t *store;
+
+	/**
+	 * Token generator, maker only
+	 */
+	qcd_token_t *token;
+
+	/**
+	 * Unprotected replies, maker only
+	 */
+	qcd_responder_t *responder;
+
+	/**
+	 * Reply verification, taker only
+	 */
+	qcd_verifier_t *verifier;
+};
+
+/**
+ * Add our current token for the given SPIs to a message
+ */
+static void add_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
+					  message_t *message, ike_sa_id_t *spis)
+{
+	u_char token[QCD_TOKEN_LEN];
+
+	if (this->token->compute(this->token, 0, spis,
+							 ike_sa->get_other_host(ike_sa), token))
+	{
+		/* protocol ID 0 (PROTO_NONE), erratum 3449, no SPI (R4.1-2) */
+		message->add_notify(message, FALSE, QUICK_CRASH_DETECTION,
+							chunk_create(token, sizeof(token)));
+		memwipe(token, sizeof(token));
+		DBG2(DBG_IKE, "qcd: sending our QCD token in %N %s %u",
+			 exchange_type_names, message->get_exchange_type(message),
+			 message->get_request(message) ? "request" : "response",
+			 message->get_message_id(message));
+	}
+}
+
+/**
+ * Whether an outgoing IKE_AUTH message carries our token: the initiator's
+ * first request (with IDi), the responder's final response (with AUTH,
+ * after EAP if any) (R3-1, R4.2-1)
+ */
+static bool is_auth_token_message(message_t *message)
+{
+	if (message->get_request(message))
+	{
+		return message->get_payload(message, PLV2_ID_INITIATOR) != NULL;
+	}
+	return message->get_payload(message, PLV2_AUTH) &&
+		  !message->get_payload(message, PLV2_EAP);
+}
+
+/**
+ * Maker: add our token to outgoing protected messages that need one
+ */
+static void send_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
+					   message_t *message)
+{
+	ike_sa_id_t *spis;
+	uint64_t spi_i, spi_r;
+
+	switch (message->get_exchange_type(message))
+	{
+		case IKE_AUTH:
+			if (is_auth_token_message(message))
+			{
+				add_token(this, ike_sa, message, ike_sa->get_id(ike_sa));
+			}
+			break;
+		case CREATE_CHILD_SA:
+		case INFORMATIONAL:
+			/* rekey response: token for the new SA (R4.3-2); first request
+			 * on an SA whose rekey we initiated (R4.3-3) */
+			if (this->store->take_owed(this->store, ike_sa->get_id(ike_sa),
+							message->get_exchange_type(message) == CREATE_CHILD_SA &&
+							!message->get_request(message), &spi_i, &spi_r))
+			{
+				spis = ike_sa_id_create(IKEV2_MAJOR_VERSION, spi_i, spi_r, TRUE);
+				add_token(this, ike_sa, message, spis);
+				spis->destroy(spis);
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/**
+ * Taker: store a token the peer sent in a protected message (R3-3, R4.4-2)
+ */
+static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
+					   message_t *message)
+{
+	notify_payload_t *notify;
+	chunk_t token;
+
+	notify = message->get_notify(message, QUICK_CRASH_DETECTION);
+	if (!notify)
+	{
+		return;
+	}
+	token = notify->get_notification_data(notify);
+	if (token.len < QCD_TOKEN_MIN || token.len > QCD_TOKEN_MAX)
+	{
+		DBG1(DBG_IKE, "qcd: ignoring QCD token of %zu bytes from %H, valid "
+			 "tokens have %d to %d", token.len, ike_sa->get_other_host(ike_sa),
+			 QCD_TOKEN_MIN, QCD_TOKEN_MAX);
+		return;
+	}
+	if (this->store->set_token(this->store, ike_sa->get_id(ike_sa), token))
+	{
+		DBG2(DBG_IKE, "qcd: stored the peer's QCD token (%zu bytes)", token.len);
+	}
+	else
+	{
+		DBG1(DBG_IKE, "qcd: not storing the peer's QCD token, max_tokens "
+			 "reached or IKE_SA unknown");
+	}
+}
+
+METHOD(listener_t, message_hook, bool,
+	private_qcd_listener_t *this, ike_sa_t *ike_sa, message_t *message,
+	bool incoming, bool plain)
+{
+	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION)
+	{
+		return TRUE;
+	}
+	if (incoming && !plain)
+	{	/* unprotected replies of any exchange type but, on ME builds,
+		 * INFORMATIONAL, which the connect_manager decorator gets */
+		if (this->verifier &&
+			message->get_first_payload_type(message) != PLV2_ENCRYPTED &&
+			message->get_first_payload_type(message) != PLV2_FRAGMENT)
+		{
+			this->verifier->process(this->verifier, message);
+		}
+	}
+	else if (plain && message->get_exchange_type(message) != IKE_SA_INIT)
+	{	/* only protected messages */
+		if (incoming)
+		{
+			if (this->verifier)
+			{
+				take_token(this, ike_sa, message);
+			}
+		}
+		else
+		{
+			if (message->get_request(message))
+			{
+				this->store->set_request(this->store, ike_sa->get_id(ike_sa),
+										 message->get_message_id(message),
+										 message->get_exchange_type(message));
+			}
+			if (this->token)
+			{
+				send_token(this, ike_sa, message);
+			}
+		}
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, alert, bool,
+	private_qcd_listener_t *this, ike_sa_t *ike_sa, alert_t alert,
+	va_list args)
+{
+	if (alert == ALERT_INVALID_IKE_SPI && this->responder)
+	{
+		this->responder->handle(this->responder, va_arg(args, message_t*));
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, ike_keys, bool,
+	private_qcd_listener_t *this, ike_sa_t *ike_sa, key_exchange_t *dh,
+	chunk_t dh_other, chunk_t nonce_i, chunk_t nonce_r, ike_sa_t *rekey,
+	shared_key_t *shared, auth_method_t method)
+{
+	/* both SPIs are known once keys are derived, and protected requests
+	 * are possible from now on */
+	if (ike_sa->get_version(ike_sa) == IKEV2)
+	{
+		this->store->add(this->store, ike_sa->get_id(ike_sa));
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, ike_rekey, bool,
+	private_qcd_listener_t *this, ike_sa_t *old, ike_sa_t *new)
+{
+	ike_sa_id_t *id = new->get_id(new);
+
+	if (new->get_version(new) != IKEV2)
+	{
+		return TRUE;
+	}
+	/* the rekey initiator is the original initiator of the new SA */
+	this->store->rekey(this->store, old->get_id(old), id,
+					   id->is_initiator(id) && this->token);
+	if (id->is_initiator(id) && this->token)
+	{	/* send our token for the new SPIs in an INFORMATIONAL (R4.3-3),
+		 * ike_rekey initiates tasks queued on the new SA right after */
+		new->queue_task(new, (task_t*)ike_dpd_create(TRUE));
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, ike_state_change, bool,
+	private_qcd_listener_t *this, ike_sa_t *ike_sa, ike_sa_state_t state)
+{
+	if (state == IKE_DESTROYING)
+	{	/* R5.3-1 */
+		this->store->remove(this->store, ike_sa->get_id(ike_sa));
+	}
+	return TRUE;
+}
+
+METHOD(qcd_listener_t, destroy, void,
+	private_qcd_listener_t *this)
+{
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
+									qcd_responder_t *responder,
+									qcd_verifier_t *verifier)
+{
+	private_qcd_listener_t *this;
+
+	INIT(this,
+		.public = {
+			.listener = {
+				.message = _message_hook,
+				.alert = _alert,
+				.ike_keys = _ike_keys,
+				.ike_rekey = _ike_rekey,
+				.ike_state_change = _ike_state_change,
+			},
+			.destroy = _destroy,
+		},
+		.store = store,
+		.token = token,
+		.responder = responder,
+		.verifier = verifier,
+	);
+	return &this->public;
+}

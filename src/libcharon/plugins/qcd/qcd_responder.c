@@ -1,0 +1,242 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_responder.h"
+#include "qcd_limiter.h"
+#include "qcd_reply.h"
+
+#include <daemon.h>
+#include <threading/mutex.h>
+
+/** Seconds between summary log lines */
+#define LOG_INTERVAL 10
+
+typedef struct private_qcd_responder_t private_qcd_responder_t;
+
+/**
+ * Private data of a qcd_responder_t object.
+ */
+struct private_qcd_responder_t {
+
+	/**
+	 * Public interface.
+	 */
+	qcd_responder_t public;
+
+	/**
+	 * Token generator
+	 */
+	qcd_token_t *token;
+
+	/**
+	 * IKE_SAs we have
+	 */
+	qcd_store_t *store;
+
+	/**
+	 * Reply limits
+	 */
+	qcd_limiter_t *limiter;
+
+	/**
+	 * Past the limits, send INVALID_IKE_SPI alone instead of nothing
+	 */
+	bool notify_over_limit;
+
+	/**
+	 * Offer tokens only until this time, 0 for always
+	 */
+	time_t window_end;
+
+	/**
+	 * Replies with tokens, replies without, dropped requests since last log
+	 */
+	u_int tokens, notifies, dropped, live;
+
+	/**
+	 * Time of the last summary
+	 */
+	time_t last_log;
+
+	/**
+	 * Protects the counters
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * Count a handled request and log a summary at most every LOG_INTERVAL
+ */
+static void count(private_qcd_responder_t *this, u_int *counter)
+{
+	time_t now = time_monotonic(NULL);
+
+	this->mutex->lock(this->mutex);
+	(*counter)++;
+	if (now - this->last_log >= LOG_INTERVAL)
+	{
+		DBG1(DBG_NET, "qcd: requests for unknown IKE_SAs in the last %ds: "
+			 "%u answered with tokens, %u with INVALID_IKE_SPI only, "
+			 "%u dropped over the limits, %u ignored for live IKE_SAs",
+			 LOG_INTERVAL, this->tokens, this->notifies, this->dropped,
+			 this->live);
+		this->tokens = this->notifies = this->dropped = this->live = 0;
+		this->last_log = now;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+/**
+ * Compute one token per generation into the reply, returns the count
+ */
+static int add_tokens(private_qcd_responder_t *this, qcd_reply_t *reply,
+					  ike_sa_id_t *id, host_t *taker,
+					  u_char tokens[QCD_SECRET_GENERATIONS][QCD_TOKEN_LEN])
+{
+	int i, count = this->token->get_count(this->token);
+
+	for (i = 0; i < count; i++)
+	{
+		if (!this->token->compute(this->token, i, id, taker, tokens[i]))
+		{
+			break;
+		}
+		reply->tokens[i] = chunk_create(tokens[i], QCD_TOKEN_LEN);
+	}
+	reply->count = i;
+	return i;
+}
+
+METHOD(qcd_responder_t, handle, void,
+	private_qcd_responder_t *this, message_t *message)
+{
+	u_char tokens[QCD_SECRET_GENERATIONS][QCD_TOKEN_LEN];
+	u_char buf[QCD_REPLY_MAX_LEN];
+	ike_sa_id_t *id;
+	host_t *src, *dst;
+	qcd_reply_t reply;
+	payload_type_t first;
+	size_t len;
+
+	first = message->get_first_payload_type(message);
+	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION ||
+		!message->get_request(message) ||
+		message->get_exchange_type(message) == IKE_SA_INIT ||
+		(first != PLV2_ENCRYPTED && first != PLV2_FRAGMENT))
+	{	/* only protected requests, never responses (R3-5, RFC 7296 2.21.4) */
+		return;
+	}
+	id = message->get_ike_sa_id(message);
+	src = message->get_source(message);
+	dst = message->get_destination(message);
+	if (!id->get_responder_spi(id) ||
+		(this->window_end && time_monotonic(NULL) > this->window_end))
+	{	/* no IKE_SA with a protected exchange lacks SPIr */
+		return;
+	}
+	if (this->store->contains(this->store, id->get_initiator_spi(id),
+							  id->get_responder_spi(id)))
+	{	/* the IKE_SA exists, e.g. the request flipped the I flag (R9.2-1) */
+		count(this, &this->live);
+		return;
+	}
+
+	/* the header is copied from the request (R4.5-4), as a response from
+	 * the other role; the exchange type too, see qcd_reply_t */
+	reply = (qcd_reply_t){
+		.spi_i = id->get_initiator_spi(id),
+		.spi_r = id->get_responder_spi(id),
+		.exchange = message->get_exchange_type(message),
+		.mid = message->get_message_id(message),
+		.initiator = !id->is_initiator(id),
+		.response = TRUE,
+	};
+	if (!this->limiter->allow(this->limiter, src))
+	{	/* fall back to RFC 7296 2.21 (R8.1-4) */
+		if (!this->notify_over_limit)
+		{
+			count(this, &this->dropped);
+			return;
+		}
+		count(this, &this->notifies);
+	}
+	else if (!add_tokens(this, &reply, id, src, tokens))
+	{
+		return;
+	}
+	else
+	{
+		count(this, &this->tokens);
+	}
+	len = qcd_reply_encode(&reply, buf);
+	memwipe(tokens, sizeof(tokens));
+	DBG2(DBG_NET, "qcd: answering %N request %u for unknown IKE_SA with %d "
+		 "token(s), from %#H to %#H", exchange_type_names, reply.exchange,
+		 reply.mid, reply.count, dst, src);
+	charon->sender->send(charon->sender,
+					packet_create_from_data(dst->clone(dst), src->clone(src),
+											chunk_clone(chunk_create(buf, len))));
+	memwipe(buf, len);
+}
+
+METHOD(qcd_responder_t, destroy, void,
+	private_qcd_responder_t *this)
+{
+	this->limiter->destroy(this->limiter);
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store)
+{
+	private_qcd_responder_t *this;
+	char *over_limit;
+	u_int window;
+
+	over_limit = lib->settings->get_str(lib->settings,
+					"%s.plugins.qcd.reply_over_limit", "drop", lib->ns);
+	window = lib->settings->get_time(lib->settings,
+					"%s.plugins.qcd.reply_window", 0, lib->ns);
+
+	INIT(this,
+		.public = {
+			.handle = _handle,
+			.destroy = _destroy,
+		},
+		.token = token,
+		.store = store,
+		.limiter = qcd_limiter_create(
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.reply_rate", 100, lib->ns),
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.reply_burst", 200, lib->ns),
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.reply_source_rate", 20, lib->ns),
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.reply_source_burst", 100, lib->ns)),
+		.notify_over_limit = streq(over_limit, "notify"),
+		.window_end = window ? time_monotonic(NULL) + window : 0,
+		.last_log = time_monotonic(NULL),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	if (!streq(over_limit, "notify") && !streq(over_limit, "drop"))
+	{
+		DBG1(DBG_CFG, "qcd: invalid reply_over_limit '%s', use 'drop' or "
+			 "'notify'; using 'drop'", over_limit);
+	}
+	return &this->public;
+}

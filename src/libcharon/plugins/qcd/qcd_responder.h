@@ -1,0 +1,62 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qcd_responder qcd_responder
+ * @{ @ingroup qcd
+ */
+
+#ifndef QCD_RESPONDER_H_
+#define QCD_RESPONDER_H_
+
+#include "qcd_store.h"
+#include "qcd_token.h"
+
+#include <encoding/message.h>
+
+typedef struct qcd_responder_t qcd_responder_t;
+
+/**
+ * Token maker: answers protected requests for unknown IKE_SAs with the
+ * unprotected N(INVALID_IKE_SPI), N(QCD_TOKEN)+ (R3-5, R4.5-1).
+ */
+struct qcd_responder_t {
+
+	/**
+	 * Handle a message charon found no IKE_SA for (ALERT_INVALID_IKE_SPI).
+	 *
+	 * Only IKEv2 requests that are protected (SK or SKF first) and not
+	 * IKE_SA_INIT get a reply, never one for an IKE_SA we have (R9.2-1),
+	 * and only within the configured limits (R8.1-4, R9.3-2).
+	 *
+	 * @param message	message with parsed header
+	 */
+	void (*handle)(qcd_responder_t *this, message_t *message);
+
+	/**
+	 * Destroy the responder.
+	 */
+	void (*destroy)(qcd_responder_t *this);
+};
+
+/**
+ * Create a responder, reading the reply_* settings.
+ *
+ * @param token		token generator
+ * @param store		IKE_SAs we have
+ * @return			responder
+ */
+qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store);
+
+#endif /** QCD_RESPONDER_H_ @}*/

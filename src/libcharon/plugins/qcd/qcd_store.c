@@ -1,0 +1,402 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_store.h"
+
+#include <collections/hashtable.h>
+#include <threading/mutex.h>
+
+ENUM(qcd_match_names, QCD_MATCH_NO_SA, QCD_MATCH_OK,
+	"no IKE_SA",
+	"wrong message ID",
+	"no stored token",
+	"token mismatch",
+	"token verified",
+);
+
+typedef struct private_qcd_store_t private_qcd_store_t;
+typedef struct spis_t spis_t;
+typedef struct entry_t entry_t;
+
+/**
+ * Hash table key: the SPIs in network order, regardless of the role
+ */
+struct spis_t {
+	uint64_t i;
+	uint64_t r;
+};
+
+/**
+ * Data kept per IKE_SA
+ */
+struct entry_t {
+	/** key, must be first */
+	spis_t spis;
+	/** the SA's ID, with its role */
+	ike_sa_id_t *id;
+	/** the peer's token, if any */
+	chunk_t token;
+	/** message ID of our last request */
+	uint32_t mid;
+	/** exchange type of our last request, 0 if none */
+	exchange_type_t exchange;
+	/** SPIs of the new SA to send a token for in a rekey response */
+	spis_t successor;
+	/** a token for this SA is owed in our first request on it */
+	bool owed;
+};
+
+/**
+ * Private data of a qcd_store_t object.
+ */
+struct private_qcd_store_t {
+
+	/**
+	 * Public interface.
+	 */
+	qcd_store_t public;
+
+	/**
+	 * spis_t => entry_t
+	 */
+	hashtable_t *entries;
+
+	/**
+	 * Number of stored tokens
+	 */
+	u_int tokens;
+
+	/**
+	 * Most tokens stored
+	 */
+	u_int max_tokens;
+
+	/**
+	 * Protects the table
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * Hash SPIs
+ */
+static u_int hash_spis(spis_t *key)
+{
+	return chunk_hash(chunk_from_thing(*key));
+}
+
+/**
+ * Compare SPIs
+ */
+static bool equals_spis(spis_t *a, spis_t *b)
+{
+	return a->i == b->i && a->r == b->r;
+}
+
+/**
+ * Key of an ID
+ */
+static spis_t spis_of(ike_sa_id_t *id)
+{
+	return (spis_t){
+		.i = id->get_initiator_spi(id),
+		.r = id->get_responder_spi(id),
+	};
+}
+
+/**
+ * Wipe and free the token of an entry
+ */
+static void clear_token(private_qcd_store_t *this, entry_t *entry)
+{
+	if (entry->token.len)
+	{
+		chunk_clear(&entry->token);
+		this->tokens--;
+	}
+}
+
+/**
+ * Destroy an entry
+ */
+static void destroy_entry(private_qcd_store_t *this, entry_t *entry)
+{
+	clear_token(this, entry);
+	entry->id->destroy(entry->id);
+	free(entry);
+}
+
+/**
+ * Find the entry of an SA, the caller holds the lock
+ */
+static entry_t *find(private_qcd_store_t *this, ike_sa_id_t *id)
+{
+	spis_t key = spis_of(id);
+
+	return this->entries->get(this->entries, &key);
+}
+
+/**
+ * Find or create the entry of an SA, the caller holds the lock
+ */
+static entry_t *get_or_add(private_qcd_store_t *this, ike_sa_id_t *id)
+{
+	entry_t *entry = find(this, id);
+
+	if (!entry)
+	{
+		INIT(entry,
+			.spis = spis_of(id),
+			.id = id->clone(id),
+		);
+		this->entries->put(this->entries, &entry->spis, entry);
+	}
+	return entry;
+}
+
+METHOD(qcd_store_t, add, void,
+	private_qcd_store_t *this, ike_sa_id_t *id)
+{
+	this->mutex->lock(this->mutex);
+	get_or_add(this, id);
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, remove_, void,
+	private_qcd_store_t *this, ike_sa_id_t *id)
+{
+	spis_t key = spis_of(id);
+	entry_t *entry;
+
+	this->mutex->lock(this->mutex);
+	entry = this->entries->remove(this->entries, &key);
+	if (entry)
+	{
+		destroy_entry(this, entry);
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, contains, bool,
+	private_qcd_store_t *this, uint64_t spi_i, uint64_t spi_r)
+{
+	spis_t key = { .i = spi_i, .r = spi_r };
+	bool found;
+
+	this->mutex->lock(this->mutex);
+	found = this->entries->get(this->entries, &key) != NULL;
+	this->mutex->unlock(this->mutex);
+	return found;
+}
+
+/**
+ * Set the token of an entry, the caller holds the lock
+ */
+static bool set_entry_token(private_qcd_store_t *this, entry_t *entry,
+							chunk_t token)
+{
+	clear_token(this, entry);
+	if (this->tokens >= this->max_tokens)
+	{
+		return FALSE;
+	}
+	entry->token = chunk_clone(token);
+	this->tokens++;
+	return TRUE;
+}
+
+METHOD(qcd_store_t, set_token, bool,
+	private_qcd_store_t *this, ike_sa_id_t *id, chunk_t token)
+{
+	entry_t *entry;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		ok = set_entry_token(this, entry, token);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qcd_store_t, set_request, void,
+	private_qcd_store_t *this, ike_sa_id_t *id, uint32_t mid,
+	exchange_type_t exchange)
+{
+	entry_t *entry;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		entry->mid = mid;
+		entry->exchange = exchange;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, rekey, void,
+	private_qcd_store_t *this, ike_sa_id_t *old_id, ike_sa_id_t *new_id,
+	bool initiator)
+{
+	entry_t *old, *new;
+
+	this->mutex->lock(this->mutex);
+	new = get_or_add(this, new_id);
+	old = find(this, old_id);
+	if (old)
+	{
+		if (old->token.len)
+		{	/* a token in the rekey response arrived on the old SA */
+			clear_token(this, new);
+			new->token = old->token;
+			old->token = chunk_empty;
+		}
+		if (!initiator)
+		{
+			old->successor = new->spis;
+		}
+	}
+	new->owed = initiator;
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, take_owed, bool,
+	private_qcd_store_t *this, ike_sa_id_t *id, bool response,
+	uint64_t *spi_i, uint64_t *spi_r)
+{
+	entry_t *entry;
+	spis_t spis = {};
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && response && entry->successor.r)
+	{
+		spis = entry->successor;
+		entry->successor = (spis_t){};
+	}
+	else if (entry && !response && entry->owed)
+	{
+		spis = entry->spis;
+		entry->owed = FALSE;
+	}
+	this->mutex->unlock(this->mutex);
+	*spi_i = spis.i;
+	*spi_r = spis.r;
+	return spis.r != 0;
+}
+
+METHOD(qcd_store_t, match, qcd_match_t,
+	private_qcd_store_t *this, qcd_reply_t *reply, ike_sa_id_t **id)
+{
+	spis_t key = { .i = reply->spi_i, .r = reply->spi_r };
+	qcd_match_t result = QCD_MATCH_MISMATCH;
+	entry_t *entry;
+	bool found = FALSE;
+	int i;
+
+	this->mutex->lock(this->mutex);
+	entry = this->entries->get(this->entries, &key);
+	if (!entry)
+	{
+		result = QCD_MATCH_NO_SA;
+	}
+	else if (!entry->exchange || entry->mid != reply->mid ||
+			 (reply->exchange != INFORMATIONAL &&
+			  reply->exchange != entry->exchange))
+	{
+		result = QCD_MATCH_WRONG_MID;
+	}
+	else if (!entry->token.len)
+	{
+		result = QCD_MATCH_NO_TOKEN;
+	}
+	else
+	{
+		/* compare all, without exiting early (R5-7) */
+		for (i = 0; i < reply->count; i++)
+		{
+			found |= chunk_equals_const(entry->token, reply->tokens[i]);
+		}
+		if (found)
+		{
+			result = QCD_MATCH_OK;
+			*id = entry->id->clone(entry->id);
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return result;
+}
+
+METHOD(qcd_store_t, get_count, u_int,
+	private_qcd_store_t *this, u_int *tokens)
+{
+	u_int count;
+
+	this->mutex->lock(this->mutex);
+	count = this->entries->get_count(this->entries);
+	if (tokens)
+	{
+		*tokens = this->tokens;
+	}
+	this->mutex->unlock(this->mutex);
+	return count;
+}
+
+METHOD(qcd_store_t, destroy, void,
+	private_qcd_store_t *this)
+{
+	enumerator_t *enumerator;
+	entry_t *entry;
+
+	enumerator = this->entries->create_enumerator(this->entries);
+	while (enumerator->enumerate(enumerator, NULL, &entry))
+	{
+		destroy_entry(this, entry);
+	}
+	enumerator->destroy(enumerator);
+	this->entries->destroy(this->entries);
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qcd_store_t *qcd_store_create(u_int max_tokens)
+{
+	private_qcd_store_t *this;
+
+	INIT(this,
+		.public = {
+			.add = _add,
+			.remove = _remove_,
+			.contains = _contains,
+			.set_token = _set_token,
+			.set_request = _set_request,
+			.rekey = _rekey,
+			.take_owed = _take_owed,
+			.match = _match,
+			.get_count = _get_count,
+			.destroy = _destroy,
+		},
+		.entries = hashtable_create((hashtable_hash_t)hash_spis,
+									(hashtable_equals_t)equals_spis, 128),
+		.max_tokens = max_tokens,
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}

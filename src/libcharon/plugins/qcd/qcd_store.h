@@ -1,0 +1,169 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qcd_store qcd_store
+ * @{ @ingroup qcd
+ */
+
+#ifndef QCD_STORE_H_
+#define QCD_STORE_H_
+
+#include "qcd_reply.h"
+
+#include <sa/ike_sa_id.h>
+
+typedef struct qcd_store_t qcd_store_t;
+typedef enum qcd_match_t qcd_match_t;
+
+/**
+ * Result of matching an unprotected reply against the store.
+ */
+enum qcd_match_t {
+	/** no IKE_SA with these SPIs */
+	QCD_MATCH_NO_SA,
+	/** the message ID is not that of our last request on the SA */
+	QCD_MATCH_WRONG_MID,
+	/** the peer gave us no token for the SA */
+	QCD_MATCH_NO_TOKEN,
+	/** no token matches */
+	QCD_MATCH_MISMATCH,
+	/** a token matches: the peer lost the SA */
+	QCD_MATCH_OK,
+};
+
+/**
+ * Names for qcd_match_t
+ */
+extern enum_name_t *qcd_match_names;
+
+/**
+ * The "extension data" QCD keeps with each IKEv2 SA (R3-3).
+ *
+ * Entries are keyed by the SA's SPIs, whatever the role, and hold:
+ *  - the SPIs themselves: the token maker never answers for a live SA,
+ *    even if a request flips the I flag so that charon misses it (R9.2-1);
+ *  - the peer's token, taken from protected messages only (R3-3, R9.1-4);
+ *  - the message ID and exchange type of our last request, to match
+ *    replies against;
+ *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3).
+ *
+ * Without a token an entry takes about 100 bytes, with one about 100 more.
+ * Tokens are limited to a configured number; beyond it new tokens are not
+ * stored, which only disables QCD for those SAs.  Tokens are wiped when
+ * replaced or removed.  Thread-safe.
+ */
+struct qcd_store_t {
+
+	/**
+	 * Add an SA once both its SPIs are known.
+	 *
+	 * @param id		SPIs and role of the SA
+	 */
+	void (*add)(qcd_store_t *this, ike_sa_id_t *id);
+
+	/**
+	 * Remove an SA and wipe its token (R5.3-1).
+	 *
+	 * @param id		SA to remove
+	 */
+	void (*remove)(qcd_store_t *this, ike_sa_id_t *id);
+
+	/**
+	 * Check whether an SA with these SPIs exists, in either role.
+	 *
+	 * @param spi_i		initiator SPI, network order
+	 * @param spi_r		responder SPI, network order
+	 * @return			TRUE if known
+	 */
+	bool (*contains)(qcd_store_t *this, uint64_t spi_i, uint64_t spi_r);
+
+	/**
+	 * Store the peer's token for an SA, replacing an earlier one (R4.4-2).
+	 *
+	 * @param id		SA
+	 * @param token		token, QCD_TOKEN_MIN to QCD_TOKEN_MAX bytes
+	 * @return			FALSE if the SA is unknown or the store is full
+	 */
+	bool (*set_token)(qcd_store_t *this, ike_sa_id_t *id, chunk_t token);
+
+	/**
+	 * Remember our last request on an SA.
+	 *
+	 * @param id		SA
+	 * @param mid		message ID
+	 * @param exchange	exchange type
+	 */
+	void (*set_request)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid,
+						exchange_type_t exchange);
+
+	/**
+	 * Move the peer's token from the old to the new SA of an IKE rekey,
+	 * and remember what token we owe the peer.
+	 *
+	 * @param old		rekeyed SA
+	 * @param new		new SA
+	 * @param initiator	TRUE if we initiated the rekey
+	 */
+	void (*rekey)(qcd_store_t *this, ike_sa_id_t *old, ike_sa_id_t *new,
+				  bool initiator);
+
+	/**
+	 * Take the SPIs we owe the peer a token for on this SA, if any: after
+	 * an IKE rekey we responded to, the new SA's SPIs; after one we
+	 * initiated, the SA's own SPIs, for the first request on it.
+	 *
+	 * @param id		SA a message is sent on
+	 * @param spi_i		initiator SPI the token is for
+	 * @param spi_r		responder SPI the token is for
+	 * @param response	TRUE if the message is a CREATE_CHILD_SA response
+	 * @return			TRUE if a token is owed, it is then cleared
+	 */
+	bool (*take_owed)(qcd_store_t *this, ike_sa_id_t *id, bool response,
+					  uint64_t *spi_i, uint64_t *spi_r);
+
+	/**
+	 * Match an unprotected reply against the SA with its SPIs.  Tokens are
+	 * compared in constant time; any one matching is enough (R4.5-5).
+	 *
+	 * @param reply		parsed reply
+	 * @param id		on QCD_MATCH_OK, clone of the SA's ID
+	 * @return			result
+	 */
+	qcd_match_t (*match)(qcd_store_t *this, qcd_reply_t *reply,
+						 ike_sa_id_t **id);
+
+	/**
+	 * Number of SAs and of stored tokens.
+	 *
+	 * @param tokens	number of tokens stored, if not NULL
+	 * @return			number of SAs
+	 */
+	u_int (*get_count)(qcd_store_t *this, u_int *tokens);
+
+	/**
+	 * Destroy the store, wiping all tokens.
+	 */
+	void (*destroy)(qcd_store_t *this);
+};
+
+/**
+ * Create a store.
+ *
+ * @param max_tokens	most tokens stored at once
+ * @return				store
+ */
+qcd_store_t *qcd_store_create(u_int max_tokens);
+
+#endif /** QCD_STORE_H_ @}*/

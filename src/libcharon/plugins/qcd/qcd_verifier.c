@@ -1,0 +1,209 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_verifier.h"
+#include "qcd_limiter.h"
+
+#include <daemon.h>
+#include <processing/jobs/callback_job.h>
+#include <threading/mutex.h>
+
+#include <inttypes.h>
+
+/** Seconds between log lines of one kind */
+#define LOG_INTERVAL 10
+
+typedef struct private_qcd_verifier_t private_qcd_verifier_t;
+
+/**
+ * Kinds of rate-limited log lines
+ */
+typedef enum {
+	LOG_MALFORMED,
+	LOG_LIMITED,
+	LOG_FAILED,
+	LOG_KINDS,
+} log_kind_t;
+
+/**
+ * Private data of a qcd_verifier_t object.
+ */
+struct private_qcd_verifier_t {
+
+	/**
+	 * Public interface.
+	 */
+	qcd_verifier_t public;
+
+	/**
+	 * Tokens per IKE_SA
+	 */
+	qcd_store_t *store;
+
+	/**
+	 * Verification limits (R8.1-3)
+	 */
+	qcd_limiter_t *limiter;
+
+	/**
+	 * Last log time and events since, per kind
+	 */
+	time_t last_log[LOG_KINDS];
+	u_int events[LOG_KINDS];
+
+	/**
+	 * Protects the log state
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * Count an event, TRUE if it may be logged now; *count gets the number of
+ * events since the last log line, including this one.
+ */
+static bool throttle(private_qcd_verifier_t *this, log_kind_t kind,
+					 u_int *count)
+{
+	time_t now = time_monotonic(NULL);
+	bool log = FALSE;
+
+	this->mutex->lock(this->mutex);
+	*count = ++this->events[kind];
+	if (!this->last_log[kind] || now - this->last_log[kind] >= LOG_INTERVAL)
+	{
+		this->last_log[kind] = now;
+		this->events[kind] = 0;
+		log = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	return log;
+}
+
+/**
+ * Delete an IKE_SA the peer lost, silently, from a job (R3-8, R4.5-7)
+ */
+static job_requeue_t delete_lost(ike_sa_id_t *id)
+{
+	ike_sa_t *ike_sa;
+	ike_sa_state_t state;
+
+	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
+	if (!ike_sa)
+	{	/* gone meanwhile, e.g. deleted by a retransmission timeout */
+		return JOB_REQUEUE_NONE;
+	}
+	state = ike_sa->get_state(ike_sa);
+	DBG1(DBG_IKE, "qcd: peer %H lost IKE_SA %s[%u] (verified QCD token), "
+		 "deleting it and its CHILD_SAs silently", ike_sa->get_other_host(ike_sa),
+		 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
+	/* exactly what a DPD timeout does, so dpd_action applies (R3-11) */
+	ike_sa->reestablish(ike_sa);
+	if (state != IKE_CONNECTING && state != IKE_REKEYED)
+	{
+		charon->bus->ike_updown(charon->bus, ike_sa, FALSE);
+	}
+	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+	return JOB_REQUEUE_NONE;
+}
+
+METHOD(qcd_verifier_t, process, bool,
+	private_qcd_verifier_t *this, message_t *message)
+{
+	host_t *src = message->get_source(message);
+	ike_sa_id_t *id = NULL;
+	qcd_reply_t reply;
+	qcd_match_t result;
+	u_int count;
+
+	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION ||
+		message->get_request(message) ||
+		message->get_first_payload_type(message) != PLV2_NOTIFY)
+	{
+		return FALSE;
+	}
+	if (!qcd_reply_parse(message->get_packet_data(message), &reply))
+	{
+		if (throttle(this, LOG_MALFORMED, &count))
+		{
+			DBG1(DBG_IKE, "qcd: %u unprotected notify-only responses without a "
+				 "valid QCD token, latest from %#H; passed on to charon",
+				 count, src);
+		}
+		return FALSE;
+	}
+	if (!this->limiter->allow(this->limiter, src))
+	{
+		if (throttle(this, LOG_LIMITED, &count))
+		{
+			DBG1(DBG_IKE, "qcd: dropped %u unprotected replies over the "
+				 "verification limits, latest from %#H", count, src);
+		}
+		return TRUE;
+	}
+	result = this->store->match(this->store, &reply, &id);
+	if (result != QCD_MATCH_OK)
+	{	/* no response, nothing happens to the SA (R4.5-8, R3-7) */
+		if (throttle(this, LOG_FAILED, &count))
+		{
+			DBG1(DBG_IKE, "qcd: ignoring unprotected reply with %d QCD token(s) "
+				 "from %#H for IKE SPIs %.16"PRIx64"_i %.16"PRIx64"_r: %N "
+				 "(%u such replies)", reply.count, src, be64toh(reply.spi_i),
+				 be64toh(reply.spi_r), qcd_match_names, result, count);
+		}
+		return TRUE;
+	}
+	DBG2(DBG_IKE, "qcd: verified QCD token from %#H for IKE SPIs "
+		 "%.16"PRIx64"_i %.16"PRIx64"_r", src, be64toh(reply.spi_i),
+		 be64toh(reply.spi_r));
+	/* never checkout from within a hook, the SA may be held by our thread */
+	lib->processor->queue_job(lib->processor,
+			(job_t*)callback_job_create_with_prio((callback_job_cb_t)delete_lost,
+					id, (callback_job_cleanup_t)id->destroy, NULL, JOB_PRIO_HIGH));
+	return TRUE;
+}
+
+METHOD(qcd_verifier_t, destroy, void,
+	private_qcd_verifier_t *this)
+{
+	this->limiter->destroy(this->limiter);
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qcd_verifier_t *qcd_verifier_create(qcd_store_t *store)
+{
+	private_qcd_verifier_t *this;
+
+	INIT(this,
+		.public = {
+			.process = _process,
+			.destroy = _destroy,
+		},
+		.store = store,
+		.limiter = qcd_limiter_create(
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.verify_rate", 100, lib->ns),
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.verify_burst", 200, lib->ns),
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.verify_source_rate", 20, lib->ns),
+			lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.verify_source_burst", 100, lib->ns)),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}

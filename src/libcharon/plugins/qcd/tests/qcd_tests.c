@@ -1,0 +1,121 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_tests.h"
+
+#include <daemon.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/** Temporary directory of the running test */
+static char tmpdir[64];
+
+/*
+ * Described in header
+ */
+void qcd_tests_write(char *path, chunk_t data, mode_t mode)
+{
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data.ptr, data.len), data.len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/*
+ * Described in header
+ */
+char *qcd_tests_path(char *name)
+{
+	static char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return path;
+}
+
+/*
+ * Described in header
+ */
+void qcd_tests_tmpdir()
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/qcd-tests.XXXXXX");
+	ck_assert(mkdtemp(tmpdir) != NULL);
+}
+
+/*
+ * Described in header
+ */
+void qcd_tests_cleanup()
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ignore_result(system(cmd));
+}
+
+/**
+ * Initialize libstrongswan and libcharon once for all tests, with the
+ * crypto plugins of the installed strongSwan
+ */
+static void init()
+{
+	if (!library_init(NULL, "qcd-tests"))
+	{
+		fprintf(stderr, "library_init() failed\n");
+		exit(1);
+	}
+	/* libcharon's DBG macros need the bus */
+	if (!libcharon_init())
+	{
+		fprintf(stderr, "libcharon_init() failed\n");
+		exit(1);
+	}
+	lib->plugins->add_path(lib->plugins, IPSEC_PLUGINDIR);
+	if (!lib->plugins->load(lib->plugins, "random nonce sha1 sha2 hmac"))
+	{
+		fprintf(stderr, "loading crypto plugins from %s failed\n",
+				IPSEC_PLUGINDIR);
+		exit(1);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	SRunner *runner;
+	int failed;
+
+	init();
+	runner = srunner_create(secret_suite_create());
+	srunner_add_suite(runner, token_suite_create());
+	srunner_add_suite(runner, reply_suite_create());
+	srunner_add_suite(runner, limiter_suite_create());
+	srunner_add_suite(runner, store_suite_create());
+	srunner_add_suite(runner, message_suite_create());
+	/* no fork: the library is initialized once */
+	srunner_set_fork_status(runner, CK_NOFORK);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+
+	libcharon_deinit();
+	library_deinit();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

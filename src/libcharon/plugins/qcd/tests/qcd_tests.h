@@ -1,0 +1,49 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qcd_tests qcd_tests
+ * @{ @ingroup qcd
+ */
+
+#ifndef QCD_TESTS_H_
+#define QCD_TESTS_H_
+
+#include <check.h>
+#include <library.h>
+
+Suite *secret_suite_create();
+Suite *token_suite_create();
+Suite *reply_suite_create();
+Suite *limiter_suite_create();
+Suite *store_suite_create();
+Suite *message_suite_create();
+
+/**
+ * Write a file with the given mode, for secret file tests
+ */
+void qcd_tests_write(char *path, chunk_t data, mode_t mode);
+
+/**
+ * Path of a file in the test's temporary directory
+ */
+char *qcd_tests_path(char *name);
+
+/**
+ * Create a temporary directory for a test, removed by qcd_tests_cleanup()
+ */
+void qcd_tests_tmpdir();
+void qcd_tests_cleanup();
+
+#endif /** QCD_TESTS_H_ @}*/

@@ -1,0 +1,105 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "../qcd_tests.h"
+
+#include <qcd_limiter.h>
+
+#include <unistd.h>
+
+/**
+ * Count allowed events out of n from one address
+ */
+static int allowed(qcd_limiter_t *limiter, char *addr, int n)
+{
+	host_t *host = host_create_from_string(addr, 0);
+	int i, count = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		count += limiter->allow(limiter, host);
+	}
+	host->destroy(host);
+	return count;
+}
+
+START_TEST(test_source_burst)
+{
+	/* a rate of 1/s refills at most a few tokens while the test runs */
+	qcd_limiter_t *limiter = qcd_limiter_create(0, 0, 1, 10);
+	int first;
+
+	first = allowed(limiter, "192.0.2.1", 100);
+	ck_assert_int_ge(first, 10);
+	ck_assert_int_le(first, 12);
+	/* another source has its own bucket */
+	ck_assert_int_ge(allowed(limiter, "198.51.100.1", 100), 10);
+	limiter->destroy(limiter);
+}
+END_TEST
+
+START_TEST(test_global_burst)
+{
+	qcd_limiter_t *limiter = qcd_limiter_create(1, 20, 0, 0);
+	int a, b;
+
+	a = allowed(limiter, "192.0.2.1", 15);
+	b = allowed(limiter, "198.51.100.1", 100);
+	ck_assert_int_eq(a, 15);
+	/* the global bucket is shared by all sources */
+	ck_assert_int_ge(b, 5);
+	ck_assert_int_le(b, 7);
+	limiter->destroy(limiter);
+}
+END_TEST
+
+START_TEST(test_unlimited)
+{
+	qcd_limiter_t *limiter = qcd_limiter_create(0, 0, 0, 0);
+
+	ck_assert_int_eq(allowed(limiter, "192.0.2.1", 10000), 10000);
+	limiter->destroy(limiter);
+}
+END_TEST
+
+START_TEST(test_refill)
+{
+	qcd_limiter_t *limiter = qcd_limiter_create(0, 0, 100, 1);
+
+	ck_assert_int_ge(allowed(limiter, "192.0.2.1", 50), 1);
+	/* 100/s: after 50 ms, a bucket of one is full again, however slow the
+	 * machine is */
+	usleep(50000);
+	ck_assert_int_ge(allowed(limiter, "192.0.2.1", 1), 1);
+	/* a bucket never holds more than its burst */
+	usleep(50000);
+	ck_assert_int_le(allowed(limiter, "192.0.2.1", 5), 2);
+	limiter->destroy(limiter);
+}
+END_TEST
+
+Suite *limiter_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("limiter");
+	tc = tcase_create("buckets");
+	tcase_add_test(tc, test_source_burst);
+	tcase_add_test(tc, test_global_burst);
+	tcase_add_test(tc, test_unlimited);
+	tcase_add_test(tc, test_refill);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,211 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "../qcd_tests.h"
+
+#include <qcd_store.h>
+
+/**
+ * An IKEv2 SA ID
+ */
+static ike_sa_id_t *id(uint64_t i, uint64_t r, bool initiator)
+{
+	return ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(i), htobe64(r),
+							initiator);
+}
+
+/**
+ * A reply for the given SPIs with the given tokens
+ */
+static qcd_reply_t reply(uint64_t i, uint64_t r, uint32_t mid,
+						 exchange_type_t exchange, int count, ...)
+{
+	qcd_reply_t reply = {
+		.spi_i = htobe64(i),
+		.spi_r = htobe64(r),
+		.mid = mid,
+		.exchange = exchange,
+		.response = TRUE,
+		.count = count,
+	};
+	va_list args;
+	int n;
+
+	va_start(args, count);
+	for (n = 0; n < count; n++)
+	{
+		reply.tokens[n] = va_arg(args, chunk_t);
+	}
+	va_end(args);
+	return reply;
+}
+
+static chunk_t tok_a = chunk_from_chars(
+	0xa1,0xa2,0xa3,0xa4,0xa5,0xa6,0xa7,0xa8,0xa9,0xaa,0xab,0xac,0xad,0xae,0xaf,0xa0);
+static chunk_t tok_b = chunk_from_chars(
+	0xb1,0xb2,0xb3,0xb4,0xb5,0xb6,0xb7,0xb8,0xb9,0xba,0xbb,0xbc,0xbd,0xbe,0xbf,0xb0);
+
+START_TEST(test_contains)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *a = id(1, 2, TRUE);
+
+	ck_assert(!store->contains(store, htobe64(1), htobe64(2)));
+	store->add(store, a);
+	store->add(store, a);
+	ck_assert_int_eq(store->get_count(store, NULL), 1);
+	/* by SPIs, whatever the role or I flag (R9.2-1) */
+	ck_assert(store->contains(store, htobe64(1), htobe64(2)));
+	ck_assert(!store->contains(store, htobe64(2), htobe64(1)));
+	store->remove(store, a);
+	ck_assert(!store->contains(store, htobe64(1), htobe64(2)));
+	ck_assert_int_eq(store->get_count(store, NULL), 0);
+	a->destroy(a);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_match)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *a = id(1, 2, TRUE), *out = NULL;
+	qcd_reply_t r;
+
+	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_SA);
+	store->add(store, a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
+	store->set_request(store, a, 5, CREATE_CHILD_SA);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
+	ck_assert(store->set_token(store, a, tok_b));
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	/* a new token replaces the old one (R4.4-2) */
+	ck_assert(store->set_token(store, a, tok_a));
+	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_b);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	/* other message ID, other exchange type */
+	r = reply(1, 2, 4, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
+	r = reply(1, 2, 5, IKE_AUTH, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
+	ck_assert(out == NULL);
+	/* the request's exchange type or INFORMATIONAL; any token (R4.5-5) */
+	r = reply(1, 2, 5, CREATE_CHILD_SA, 5, tok_b, tok_b, tok_b, tok_b, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	ck_assert(out && out->equals(out, a));
+	out->destroy(out);
+	out = NULL;
+	r = reply(1, 2, 5, INFORMATIONAL, 2, tok_a, tok_b);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+	/* a prefix of the token is not the token */
+	r = reply(1, 2, 5, INFORMATIONAL, 1, chunk_create(tok_a.ptr, 15));
+	out = NULL;
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	a->destroy(a);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_rekey)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *old = id(1, 2, TRUE), *new = id(3, 4, FALSE), *out = NULL;
+	uint64_t spi_i, spi_r;
+	qcd_reply_t r;
+	u_int tokens;
+
+	store->add(store, old);
+	store->set_token(store, old, tok_a);
+	/* rekey we responded to: the token moves, we owe one in the response */
+	store->rekey(store, old, new, FALSE);
+	ck_assert_int_eq(store->get_count(store, &tokens), 2);
+	ck_assert_int_eq(tokens, 1);
+	ck_assert(!store->take_owed(store, old, FALSE, &spi_i, &spi_r));
+	ck_assert(store->take_owed(store, old, TRUE, &spi_i, &spi_r));
+	ck_assert(spi_i == htobe64(3) && spi_r == htobe64(4));
+	ck_assert(!store->take_owed(store, old, TRUE, &spi_i, &spi_r));
+	ck_assert(!store->take_owed(store, new, FALSE, &spi_i, &spi_r));
+
+	store->set_request(store, new, 0, INFORMATIONAL);
+	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+	r = reply(1, 2, 0, INFORMATIONAL, 1, tok_a);
+	store->set_request(store, old, 0, INFORMATIONAL);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
+
+	/* rekey we initiated: we owe a token in the first request on it */
+	store->remove(store, old);
+	store->rekey(store, new, old, TRUE);
+	ck_assert(store->take_owed(store, old, FALSE, &spi_i, &spi_r));
+	ck_assert(spi_i == htobe64(1) && spi_r == htobe64(2));
+	ck_assert(!store->take_owed(store, old, FALSE, &spi_i, &spi_r));
+
+	store->remove(store, new);
+	store->remove(store, old);
+	ck_assert_int_eq(store->get_count(store, &tokens), 0);
+	ck_assert_int_eq(tokens, 0);
+	old->destroy(old);
+	new->destroy(new);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_bound)
+{
+	qcd_store_t *store = qcd_store_create(2);
+	ike_sa_id_t *ids[3];
+	u_int tokens;
+	int i;
+
+	for (i = 0; i < 3; i++)
+	{
+		ids[i] = id(10 + i, 20 + i, TRUE);
+		store->add(store, ids[i]);
+	}
+	ck_assert(store->set_token(store, ids[0], tok_a));
+	ck_assert(store->set_token(store, ids[1], tok_a));
+	ck_assert(!store->set_token(store, ids[2], tok_a));
+	/* replacing does not count twice */
+	ck_assert(store->set_token(store, ids[1], tok_b));
+	ck_assert_int_eq(store->get_count(store, &tokens), 3);
+	ck_assert_int_eq(tokens, 2);
+	/* removal frees room */
+	store->remove(store, ids[0]);
+	ck_assert(store->set_token(store, ids[2], tok_a));
+	/* unknown SA */
+	ck_assert(!store->set_token(store, ids[0], tok_a));
+	for (i = 0; i < 3; i++)
+	{
+		ids[i]->destroy(ids[i]);
+	}
+	store->destroy(store);
+}
+END_TEST
+
+Suite *store_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("store");
+	tc = tcase_create("entries");
+	tcase_add_test(tc, test_contains);
+	tcase_add_test(tc, test_match);
+	tcase_add_test(tc, test_rekey);
+	tcase_add_test(tc, test_bound);
+	suite_add_tcase(s, tc);
+	return s;
+}
