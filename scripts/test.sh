@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what is missing, builds, and runs every test: the unit tests
+# (make check) and all namespace scenarios. Exits non-zero on any failure.
+#
+# usage: scripts/test.sh [scenario ...]   (default: all scenarios)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/build.sh" || exit 1
+
+status=0
+echo "== unit tests"
+if make -C "$top/build/obj" -j"$(nproc)" check >"$top/build/obj/check.out" 2>&1; then
+	grep -h "Checks:" "$top/build/obj/qcd_tests.log"
+else
+	cat "$top/build/obj/qcd_tests.log" 2>/dev/null || tail -n 30 "$top/build/obj/check.out"
+	status=1
+fi
+
+echo "== scenarios (Debian's charon)"
+"$top/testing/ns-do-tests" "$@" || status=1
+
+[ $status = 0 ] && echo "== all tests passed" || echo "== TESTS FAILED"
+exit $status
