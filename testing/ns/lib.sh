@@ -1,0 +1,147 @@
+# Test hosts in network namespaces, shared by ns-do-tests, the demo and the
+# benchmarks.  Source it from bash, as root.
+#
+# Each host is a network namespace, plus a mount namespace kept by an anchor
+# process, in which these are mounted:
+#   /run                  tmpfs (pid file, vici socket)
+#   /etc/strongswan.conf  logging, then the host's own strongswan.conf
+#   /etc/swanctl          the host's swanctl configuration
+#   /var/lib/strongswan   host state (the qcd secret), kept across restarts
+#   /var/log              host logs (charon.log)
+#   <ipsecdir>/plugins    charon's plugins plus the freshly built qcd plugin
+# Hosts are linked by veth pairs to a bridge in a switch namespace; nothing
+# is linked to the machine's network, all addresses are RFC 5737 ones.
+
+ns_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ns_bin=$ns_top/testing/ns/bin
+
+# outer addresses on one LAN, inner ones (on lo) behind the hosts
+declare -A ns_outer=( [moon]=192.0.2.1 [sun]=192.0.2.2 [carol]=192.0.2.100
+					  [dave]=192.0.2.200 [winnetou]=192.0.2.66 )
+declare -A ns_inner=( [moon]=198.51.100.1/24 [sun]=203.0.113.1/32
+					  [carol]=203.0.113.100/32 [dave]=203.0.113.200/32 )
+declare -A ns_anchor ns_hostdir
+ns_namespaces=()
+ns_anchors=()
+ns_prefix=qcd$$
+
+# ns_init RUNDIR [debian|upstream]: choose the charon, prepare its plugins
+ns_init() {
+	ns_rundir=$1
+	case "${2:-debian}" in
+		debian)
+			ns_ipsecdir=/usr/lib/ipsec
+			ns_plugin=$ns_top/build/obj/.libs/libstrongswan-qcd.so ;;
+		upstream)
+			ns_ipsecdir=$ns_top/build/cache/upstream/lib/ipsec
+			ns_plugin=$ns_top/build/obj-upstream/.libs/libstrongswan-qcd.so ;;
+		*) echo "unknown charon '$2'" >&2; return 1 ;;
+	esac
+	[ -x "$ns_ipsecdir/charon" ] || { echo "no charon in $ns_ipsecdir" >&2; return 1; }
+	[ -f "$ns_plugin" ] || { echo "plugin $ns_plugin not built (scripts/build.sh)" >&2; return 1; }
+	mkdir -p "$ns_rundir/plugins"
+	cp -a "$ns_ipsecdir/plugins/." "$ns_rundir/plugins/"
+	cp "$ns_plugin" "$ns_rundir/plugins/libstrongswan-qcd.so"
+}
+
+# ns_cleanup: kill what runs in our namespaces, by PID, and delete them
+ns_cleanup() {
+	local ns pid
+	for ns in "${ns_namespaces[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+	done
+	for pid in "${ns_anchors[@]}"; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	for ns in "${ns_namespaces[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	ns_namespaces=()
+	ns_anchors=()
+}
+
+# ns_switch: the LAN all hosts are linked to
+ns_switch() {
+	ip netns add "$ns_prefix-switch" || return 1
+	ns_namespaces+=("$ns_prefix-switch")
+	ip -n "$ns_prefix-switch" link add br0 type bridge
+	ip -n "$ns_prefix-switch" link set br0 up
+}
+
+# ns_host NAME HOSTDIR CONFDIR: a host whose strongswan.conf and swanctl/
+# come from CONFDIR/etc; logs and state go to HOSTDIR
+ns_host() {
+	local h=$1 hdir=$2 conf=$3 ns=$ns_prefix-$1 pid
+	[ -n "${ns_outer[$h]:-}" ] || { echo "unknown host $h" >&2; return 1; }
+	mkdir -p "$hdir/log" "$hdir/state" "$hdir/etc/swanctl"
+	chmod 700 "$hdir/state"
+	ip netns add "$ns" || return 1
+	ns_namespaces+=("$ns")
+	# IPv4 only: IPv6 link-local addresses appearing late would trigger
+	# MOBIKE updates at random moments
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$ns" link set lo up
+	ip link add "$h" netns "$ns_prefix-switch" type veth peer name eth0 netns "$ns"
+	ip -n "$ns_prefix-switch" link set "$h" master br0 up
+	ip -n "$ns" addr add "${ns_outer[$h]}/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	# this kernel has no dummy links: inner networks live on lo
+	[ -n "${ns_inner[$h]:-}" ] && ip -n "$ns" addr add "${ns_inner[$h]}" dev lo
+	cp "$conf/etc/strongswan.conf" "$hdir/etc/strongswan.host.conf" 2>/dev/null ||
+		: > "$hdir/etc/strongswan.host.conf"
+	[ -d "$conf/etc/swanctl" ] && cp -a "$conf/etc/swanctl/." "$hdir/etc/swanctl/"
+	cat > "$hdir/etc/strongswan.conf" <<CONF
+charon {
+	filelog {
+		charon-log {
+			path = /var/log/charon.log
+			time_format = %H:%M:%S
+			time_add_ms = yes
+			ike_name = yes
+			default = 1
+			ike = 2
+			net = 2
+			flush_line = yes
+		}
+	}
+}
+swanctl {
+	load = pem pkcs1 x509 revocation constraints pubkey openssl random
+}
+include $hdir/etc/strongswan.host.conf
+CONF
+	# the anchor keeps the mount namespace; everything else nsenters it
+	ip netns exec "$ns" unshare -m --propagation private sh -c '
+		mount -t tmpfs tmpfs /run &&
+		mount --bind "$1/etc/strongswan.conf" /etc/strongswan.conf &&
+		mount --bind "$1/etc/swanctl" /etc/swanctl &&
+		mount --bind "$1/state" /var/lib/strongswan &&
+		mount --bind "$1/log" /var/log &&
+		mount --bind "$2" "$3/plugins" &&
+		exec sleep infinity' _ "$hdir" "$ns_rundir/plugins" "$ns_ipsecdir" &
+	pid=$!
+	disown "$pid"
+	ns_anchors+=("$pid")
+	ns_anchor[$h]=$pid
+	ns_hostdir[$h]=$hdir
+	touch "$hdir/log/.mounted"
+	for _ in $(seq 200); do
+		nsenter -t "$pid" -m test -e /var/log/.mounted 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "host $h: mounts not ready" >&2
+	return 1
+}
+
+# ns_cmd HOST COMMAND: run a shell command in the host, with the helpers of
+# testing/ns/bin on PATH
+ns_cmd() {
+	local h=$1
+	shift
+	nsenter -t "${ns_anchor[$h]}" -m -n env PATH="$ns_bin:$PATH" \
+		QCD_HOST="$h" QCD_HOSTDIR="${ns_hostdir[$h]}" QCD_RUNDIR="$ns_rundir" \
+		QCD_IPSECDIR="$ns_ipsecdir" sh -c "$*"
+}
