@@ -19,5 +19,15 @@ fi
 echo "== scenarios (Debian's charon)"
 "$top/testing/ns-do-tests" "$@" || status=1
 
+if [ $# -eq 0 ]; then
+	# upstream's default build has no mediation: replies take the other path
+	echo "== headline scenario with upstream's default charon (no mediation)"
+	if "$top/scripts/setup-upstream.sh"; then
+		"$top/testing/ns-do-tests" --charon upstream ikev2/qcd-gateway-restart || status=1
+	else
+		status=1
+	fi
+fi
+
 [ $status = 0 ] && echo "== all tests passed" || echo "== TESTS FAILED"
 exit $status
