@@ -75,7 +75,12 @@ ns_switch() {
 ns_host() {
 	local h=$1 hdir=$2 conf=$3 ns=$ns_prefix-$1 pid
 	[ -n "${ns_outer[$h]:-}" ] || { echo "unknown host $h" >&2; return 1; }
-	mkdir -p "$hdir/log" "$hdir/state" "$hdir/etc/swanctl"
+	mkdir -p "$hdir/log" "$hdir/state"
+	# the folders swanctl --load-all reads, so that it does not complain
+	(cd "$hdir" && mkdir -p etc/swanctl/x509 etc/swanctl/x509ca etc/swanctl/x509ocsp \
+		etc/swanctl/x509aa etc/swanctl/x509ac etc/swanctl/x509crl etc/swanctl/pubkey \
+		etc/swanctl/private etc/swanctl/rsa etc/swanctl/ecdsa etc/swanctl/bliss \
+		etc/swanctl/pkcs8 etc/swanctl/pkcs12)
 	chmod 700 "$hdir/state"
 	ip netns add "$ns" || return 1
 	ns_namespaces+=("$ns")
