@@ -18,7 +18,8 @@ say() { printf 'setup: %s\n' "$*"; }
 
 build_pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev"
 runtime_pkgs="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
-libstrongswan-standard-plugins iproute2 iputils-ping tcpdump tshark gnuplot-nox procps"
+libstrongswan-standard-plugins iproute2 iputils-ping tcpdump gnuplot-nox procps \
+python3 openssl"
 
 missing=""
 for p in $build_pkgs $runtime_pkgs; do
@@ -28,8 +29,6 @@ done
 if [ -n "$missing" ]; then
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	echo "wireshark-common wireshark-common/install-setuid boolean false" |
-		debconf-set-selections
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
