@@ -38,23 +38,25 @@ struct spis_t {
 };
 
 /**
- * Data kept per IKE_SA
+ * Data kept per IKE_SA, fixed size, no further allocations
  */
 struct entry_t {
 	/** key, must be first */
 	spis_t spis;
-	/** the SA's ID, with its role */
-	ike_sa_id_t *id;
-	/** the peer's token, if any */
-	chunk_t token;
+	/** SHA-256 of the peer's token (R1.1-3), so memory holds no token */
+	u_char digest[HASH_SIZE_SHA256];
 	/** message ID of our last request */
 	uint32_t mid;
 	/** exchange type of our last request, 0 if none */
-	exchange_type_t exchange;
-	/** SPIs of the new SA to send a token for in a rekey response */
-	spis_t successor;
+	uint8_t exchange;
+	/** we are the original initiator of the SA */
+	bool initiator;
+	/** digest holds a token's */
+	bool has_token;
 	/** a token for this SA is owed in our first request on it */
 	bool owed;
+	/** SPIs of the new SA to send a token for in a rekey response */
+	spis_t successor;
 };
 
 /**
@@ -83,7 +85,12 @@ struct private_qcd_store_t {
 	u_int max_tokens;
 
 	/**
-	 * Protects the table
+	 * SHA-256 for token digests, created when first needed
+	 */
+	hasher_t *hasher;
+
+	/**
+	 * Protects the table and the hasher
 	 */
 	mutex_t *mutex;
 };
@@ -116,13 +123,14 @@ static spis_t spis_of(ike_sa_id_t *id)
 }
 
 /**
- * Wipe and free the token of an entry
+ * Wipe the token digest of an entry
  */
 static void clear_token(private_qcd_store_t *this, entry_t *entry)
 {
-	if (entry->token.len)
+	if (entry->has_token)
 	{
-		chunk_clear(&entry->token);
+		memwipe(entry->digest, sizeof(entry->digest));
+		entry->has_token = FALSE;
 		this->tokens--;
 	}
 }
@@ -133,8 +141,25 @@ static void clear_token(private_qcd_store_t *this, entry_t *entry)
 static void destroy_entry(private_qcd_store_t *this, entry_t *entry)
 {
 	clear_token(this, entry);
-	entry->id->destroy(entry->id);
 	free(entry);
+}
+
+/**
+ * Hash a token, the caller holds the lock
+ */
+static bool digest(private_qcd_store_t *this, chunk_t token,
+				   u_char out[HASH_SIZE_SHA256])
+{
+	if (!this->hasher)
+	{
+		this->hasher = lib->crypto->create_hasher(lib->crypto, HASH_SHA256);
+		if (!this->hasher)
+		{
+			DBG1(DBG_IKE, "qcd: SHA-256 not available, cannot store tokens");
+			return FALSE;
+		}
+	}
+	return this->hasher->get_hash(this->hasher, token, out);
 }
 
 /**
@@ -158,7 +183,7 @@ static entry_t *get_or_add(private_qcd_store_t *this, ike_sa_id_t *id)
 	{
 		INIT(entry,
 			.spis = spis_of(id),
-			.id = id->clone(id),
+			.initiator = id->is_initiator(id),
 		);
 		this->entries->put(this->entries, &entry->spis, entry);
 	}
@@ -207,11 +232,12 @@ static bool set_entry_token(private_qcd_store_t *this, entry_t *entry,
 							chunk_t token)
 {
 	clear_token(this, entry);
-	if (this->tokens >= this->max_tokens)
+	if (this->tokens >= this->max_tokens ||
+		!digest(this, token, entry->digest))
 	{
 		return FALSE;
 	}
-	entry->token = chunk_clone(token);
+	entry->has_token = TRUE;
 	this->tokens++;
 	return TRUE;
 }
@@ -259,11 +285,13 @@ METHOD(qcd_store_t, rekey, void,
 	old = find(this, old_id);
 	if (old)
 	{
-		if (old->token.len)
+		if (old->has_token)
 		{	/* a token in the rekey response arrived on the old SA */
 			clear_token(this, new);
-			new->token = old->token;
-			old->token = chunk_empty;
+			memcpy(new->digest, old->digest, sizeof(new->digest));
+			new->has_token = TRUE;
+			this->tokens++;
+			clear_token(this, old);
 		}
 		if (!initiator)
 		{
@@ -304,6 +332,7 @@ METHOD(qcd_store_t, match, qcd_match_t,
 {
 	spis_t key = { .i = reply->spi_i, .r = reply->spi_r };
 	qcd_match_t result = QCD_MATCH_MISMATCH;
+	u_char hash[HASH_SIZE_SHA256];
 	entry_t *entry;
 	bool found = FALSE;
 	int i;
@@ -320,21 +349,24 @@ METHOD(qcd_store_t, match, qcd_match_t,
 	{
 		result = QCD_MATCH_WRONG_MID;
 	}
-	else if (!entry->token.len)
+	else if (!entry->has_token)
 	{
 		result = QCD_MATCH_NO_TOKEN;
 	}
 	else
 	{
-		/* compare all, without exiting early (R5-7) */
+		/* compare all, in constant time, without exiting early (R5-7) */
 		for (i = 0; i < reply->count; i++)
 		{
-			found |= chunk_equals_const(entry->token, reply->tokens[i]);
+			found |= digest(this, reply->tokens[i], hash) &&
+					 memeq_const(hash, entry->digest, sizeof(hash));
 		}
+		memwipe(hash, sizeof(hash));
 		if (found)
 		{
 			result = QCD_MATCH_OK;
-			*id = entry->id->clone(entry->id);
+			*id = ike_sa_id_create(IKEV2_MAJOR_VERSION, entry->spis.i,
+								   entry->spis.r, entry->initiator);
 		}
 	}
 	this->mutex->unlock(this->mutex);
@@ -369,6 +401,7 @@ METHOD(qcd_store_t, destroy, void,
 	}
 	enumerator->destroy(enumerator);
 	this->entries->destroy(this->entries);
+	DESTROY_IF(this->hasher);
 	this->mutex->destroy(this->mutex);
 	free(this);
 }

@@ -54,15 +54,17 @@ extern enum_name_t *qcd_match_names;
  * Entries are keyed by the SA's SPIs, whatever the role, and hold:
  *  - the SPIs themselves: the token maker never answers for a live SA,
  *    even if a request flips the I flag so that charon misses it (R9.2-1);
- *  - the peer's token, taken from protected messages only (R3-3, R9.1-4);
+ *  - a SHA-256 digest of the peer's token, taken from protected messages
+ *    only (R3-3, R1.1-3), so that no token is kept in memory (R9.1-4);
  *  - the message ID and exchange type of our last request, to match
  *    replies against;
  *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3).
  *
- * Without a token an entry takes about 100 bytes, with one about 100 more.
- * Tokens are limited to a configured number; beyond it new tokens are not
- * stored, which only disables QCD for those SAs.  Tokens are wiped when
- * replaced or removed.  Thread-safe.
+ * An entry has a fixed size, 72 bytes plus about 40 in the hash table, with or
+ * without a token, and is the only allocation per SA.  Tokens are limited
+ * to a configured number; beyond it new tokens are not stored, which only
+ * disables QCD for those SAs.  Digests are wiped when replaced or removed.
+ * Thread-safe.
  */
 struct qcd_store_t {
 

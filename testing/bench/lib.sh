@@ -1,0 +1,140 @@
+# Shared by the benchmarks: results, statistics, host configurations.
+# Source after testing/ns/lib.sh.
+
+bench_results=$ns_top/build/bench
+mkdir -p "$bench_results"
+
+# bench_record NAME key=value...: append one CSV record to
+# build/bench/NAME.csv (the header is written with the first record)
+bench_record() {
+	local name=$1 file=$bench_results/$1.csv kv keys= vals=
+	shift
+	for kv in "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "host=$(uname -n)" \
+			  "cpus=$(nproc)" "$@"; do
+		keys="$keys${keys:+,}${kv%%=*}"
+		vals="$vals${vals:+,}${kv#*=}"
+	done
+	[ -f "$file" ] && [ "$(head -n 1 "$file")" = "$keys" ] || echo "$keys" > "$file"
+	echo "$vals" >> "$file"
+}
+
+# bench_stats: "median max" of the numbers on stdin, "- -" if none
+bench_stats() {
+	sort -n | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "- -"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.3f %.3f\n", m, v[NR] }'
+}
+
+# bench_ratio A B: B / A, or "-"
+bench_ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b != "-") printf "%.1f", b / a; else print "-" }'
+}
+
+# bench_charon_usage HOST: "peak-RSS-kB cpu-seconds" of the host's charon
+bench_charon_usage() {
+	ns_cmd "$1" 'pid=$(cat $QCD_HOSTDIR/charon.pid) &&
+		awk "/VmHWM/ { print \$2 }" /proc/$pid/status | tr "\n" " " &&
+		awk -v hz=$(getconf CLK_TCK) "{ printf \"%.2f\n\", (\$14 + \$15) / hz }" /proc/$pid/stat'
+}
+
+bench_load="random nonce openssl pem pkcs1 x509 pubkey kdf hmac sha1 sha2 aes gcm kernel-libipsec kernel-netlink socket-default vici updown"
+
+# bench_conf DIR N QCD(yes|no) [GATEWAY-SETTINGS] [CLIENT-SETTINGS]: a
+# gateway moon and a client carol with N connections to it, each with its
+# own identity and a CHILD_SA (dpd_delay 10s, dpd_action restart)
+bench_conf() {
+	local dir=$1 n=$2 qcd=$3 gw=${4:-} cl=${5:-} load=$bench_load i
+	[ "$qcd" = yes ] && load="$load qcd"
+	mkdir -p "$dir/moon/etc/swanctl" "$dir/carol/etc/swanctl" "$dir/winnetou/etc"
+	# vici initiations block a worker thread each until they complete; all
+	# clients come from one address, which must not look like an attack
+	# (cookies also hit a race in charon's retry: a response is ignored as
+	# "already processing" and the exchange waits for a retransmission)
+	printf 'charon {\n  load = %s\n  threads = 64\n  cookie_threshold = 1000000\n  cookie_threshold_ip = 1000000\n  block_threshold = 1000000\n  %s\n}\n' \
+		"$load" "$gw" > "$dir/moon/etc/strongswan.conf"
+	printf 'charon {\n  load = %s\n  threads = 64\n  %s\n}\n' "$load" "$cl" > "$dir/carol/etc/strongswan.conf"
+	cat > "$dir/moon/etc/swanctl/swanctl.conf" <<CONF
+connections {
+   rw {
+      local_addrs = 192.0.2.1
+      local {
+         auth = psk
+         id = moon.strongswan.org
+      }
+      remote {
+         auth = psk
+      }
+      children {
+         net {
+            local_ts = 198.51.100.0/24
+            remote_ts = 203.0.113.100/32
+         }
+      }
+      version = 2
+      proposals = aes128-sha256-ecp256
+   }
+}
+secrets {
+   ike {
+      secret = 0sFpZAZqEN6Ti9sqt4ZP5EWcqx
+   }
+}
+CONF
+	{
+		echo "connections {"
+		for i in $(seq "$n"); do
+			cat <<CONF
+   c$i {
+      local_addrs = 192.0.2.100
+      remote_addrs = 192.0.2.1
+      local {
+         auth = psk
+         id = c$i.carol.strongswan.org
+      }
+      remote {
+         auth = psk
+         id = moon.strongswan.org
+      }
+      children {
+         c$i {
+            local_ts = 203.0.113.100/32
+            remote_ts = 198.51.100.0/24
+            dpd_action = restart
+         }
+      }
+      version = 2
+      proposals = aes128-sha256-ecp256
+      dpd_delay = 10s
+   }
+CONF
+		done
+		echo "}"
+		printf 'secrets {\n   ike {\n      secret = 0sFpZAZqEN6Ti9sqt4ZP5EWcqx\n   }\n}\n'
+	} > "$dir/carol/etc/swanctl/swanctl.conf"
+}
+
+# bench_hosts DIR HOSTS...: the hosts of a bench_conf directory, charon
+# started where there is a configuration
+bench_hosts() {
+	local dir=$1 h
+	shift
+	ns_switch || return 1
+	for h in "$@"; do
+		ns_host "$h" "$ns_rundir/$h" "$dir/$h" || return 1
+		[ -s "$dir/$h/etc/strongswan.conf" ] &&
+			{ ns_cmd "$h" "systemctl start strongswan >/dev/null" || return 1; }
+	done
+	return 0
+}
+
+# bench_initiate N [PARALLEL]: initiate c1..cN on carol, print the seconds
+# it took until all are up
+bench_initiate() {
+	ns_cmd carol "start=\$(date +%s.%N)
+		seq $1 | xargs -P ${2:-16} -I@ swanctl --initiate --child c@ --timeout 60 >/dev/null 2>&1
+		up=\$(swanctl --list-sas --raw 2>/dev/null | grep -o 'state=ESTABLISHED' | wc -l)
+		end=\$(date +%s.%N)
+		[ \"\$up\" -ge $1 ] || { echo \"only \$up of $1 IKE_SAs up\" >&2; exit 1; }
+		awk -v s=\$start -v e=\$end 'BEGIN { printf \"%.3f\\n\", e - s }'"
+}
