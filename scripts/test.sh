@@ -29,5 +29,21 @@ if [ $# -eq 0 ]; then
 	fi
 fi
 
+if [ $# -eq 0 ]; then
+	# seconds each, so that the benchmarks do not rot; real runs: README
+	echo "== benchmark smoke runs"
+	short="--dpd-delay 2 --tries 1 --timeout 1 --base 1"
+	for b in "recovery -n 1 $short" "mass-recovery -n 20 $short" \
+			 "overhead -n 20 -r 1" "flood --seconds 2"; do
+		if "$top/testing/bench/"$b > "$top/build/bench-smoke.out" 2>&1; then
+			echo "ok    testing/bench/$b"
+		else
+			echo "FAIL  testing/bench/$b"
+			tail -n 20 "$top/build/bench-smoke.out"
+			status=1
+		fi
+	done
+fi
+
 [ $status = 0 ] && echo "== all tests passed" || echo "== TESTS FAILED"
 exit $status
