@@ -15,6 +15,7 @@
 #include "qcd_listener.h"
 
 #include <daemon.h>
+#include <processing/jobs/initiate_tasks_job.h>
 #include <sa/ikev2/tasks/ike_dpd.h>
 
 typedef struct private_qcd_listener_t private_qcd_listener_t;
@@ -239,7 +240,36 @@ METHOD(listener_t, ike_rekey, bool,
 	if (id->is_initiator(id) && this->token)
 	{	/* send our token for the new SPIs in an INFORMATIONAL (R4.3-3),
 		 * ike_rekey initiates tasks queued on the new SA right after */
-		new->queue_task(new, (task_t*)ike_dpd_create(TRUE));
+		queue_token(this, new);
+	}
+	return TRUE;
+}
+
+/**
+ * Send our token for an SA in an INFORMATIONAL request on it
+ */
+static void queue_token(private_qcd_listener_t *this, ike_sa_t *ike_sa)
+{
+	ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
+}
+
+METHOD(listener_t, ike_update, bool,
+	private_qcd_listener_t *this, ike_sa_t *ike_sa, host_t *local,
+	host_t *remote)
+{
+	host_t *old = ike_sa->get_other_host(ike_sa);
+
+	/* tokens of the address method change with the peer's address, send
+	 * the new one on the SA (R4.4-1, R5.2-2) */
+	if (this->token && ike_sa->get_version(ike_sa) == IKEV2 &&
+		this->token->get_method(this->token) == QCD_METHOD_ADDRESS &&
+		ike_sa->get_state(ike_sa) == IKE_ESTABLISHED &&
+		!remote->ip_equals(remote, old))
+	{
+		this->store->owe(this->store, ike_sa->get_id(ike_sa));
+		queue_token(this, ike_sa);
+		lib->processor->queue_job(lib->processor,
+					(job_t*)initiate_tasks_job_create(ike_sa->get_id(ike_sa)));
 	}
 	return TRUE;
 }
@@ -276,6 +306,7 @@ qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 				.alert = _alert,
 				.ike_keys = _ike_keys,
 				.ike_rekey = _ike_rekey,
+				.ike_update = _ike_update,
 				.ike_state_change = _ike_state_change,
 			},
 			.destroy = _destroy,

@@ -302,6 +302,20 @@ METHOD(qcd_store_t, rekey, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qcd_store_t, owe, void,
+	private_qcd_store_t *this, ike_sa_id_t *id)
+{
+	entry_t *entry;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		entry->owed = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qcd_store_t, take_owed, bool,
 	private_qcd_store_t *this, ike_sa_id_t *id, bool response,
 	uint64_t *spi_i, uint64_t *spi_r)
@@ -421,6 +435,7 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 			.set_token = _set_token,
 			.set_request = _set_request,
 			.rekey = _rekey,
+			.owe = _owe,
 			.take_owed = _take_owed,
 			.match = _match,
 			.get_count = _get_count,

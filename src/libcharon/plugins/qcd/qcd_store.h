@@ -58,7 +58,8 @@ extern enum_name_t *qcd_match_names;
  *    only (R3-3, R1.1-3), so that no token is kept in memory (R9.1-4);
  *  - the message ID and exchange type of our last request, to match
  *    replies against;
- *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3).
+ *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3)
+ *    or an address change (R4.4-1).
  *
  * An entry has a fixed size, 72 bytes plus about 40 in the hash table, with or
  * without a token, and is the only allocation per SA.  Tokens are limited
@@ -122,9 +123,16 @@ struct qcd_store_t {
 				  bool initiator);
 
 	/**
+	 * Owe the peer a new token for an SA, in our next request on it.
+	 *
+	 * @param id		SA
+	 */
+	void (*owe)(qcd_store_t *this, ike_sa_id_t *id);
+
+	/**
 	 * Take the SPIs we owe the peer a token for on this SA, if any: after
 	 * an IKE rekey we responded to, the new SA's SPIs; after one we
-	 * initiated, the SA's own SPIs, for the first request on it.
+	 * initiated, or after owe(), the SA's own SPIs, for the next request.
 	 *
 	 * @param id		SA a message is sent on
 	 * @param spi_i		initiator SPI the token is for

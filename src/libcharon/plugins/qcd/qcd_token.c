@@ -105,6 +105,12 @@ METHOD(qcd_token_t, get_count, int,
 	return count;
 }
 
+METHOD(qcd_token_t, get_method, qcd_method_t,
+	private_qcd_token_t *this)
+{
+	return this->method;
+}
+
 METHOD(qcd_token_t, compute, bool,
 	private_qcd_token_t *this, int gen, ike_sa_id_t *id, host_t *taker,
 	u_char token[QCD_TOKEN_LEN])
@@ -154,6 +160,7 @@ qcd_token_t *qcd_token_create(qcd_method_t method)
 		.public = {
 			.set_secret = _set_secret,
 			.get_count = _get_count,
+			.get_method = _get_method,
 			.compute = _compute,
 			.destroy = _destroy,
 		},

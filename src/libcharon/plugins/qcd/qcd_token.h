@@ -79,6 +79,13 @@ struct qcd_token_t {
 	int (*get_count)(qcd_token_t *this);
 
 	/**
+	 * Get the token derivation method.
+	 *
+	 * @return			method
+	 */
+	qcd_method_t (*get_method)(qcd_token_t *this);
+
+	/**
 	 * Compute the token of one generation.
 	 *
 	 * @param gen		generation, 0 is the current one

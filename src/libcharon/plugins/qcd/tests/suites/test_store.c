@@ -163,6 +163,29 @@ START_TEST(test_rekey)
 }
 END_TEST
 
+START_TEST(test_owe)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *a = id(1, 2, FALSE), *unknown = id(7, 8, TRUE);
+	uint64_t spi_i, spi_r;
+
+	store->add(store, a);
+	ck_assert(!store->take_owed(store, a, FALSE, &spi_i, &spi_r));
+	/* after an address change, once, in a request (R4.4-1) */
+	store->owe(store, a);
+	store->owe(store, unknown);
+	ck_assert(!store->take_owed(store, a, TRUE, &spi_i, &spi_r));
+	ck_assert(store->take_owed(store, a, FALSE, &spi_i, &spi_r));
+	ck_assert(spi_i == htobe64(1) && spi_r == htobe64(2));
+	ck_assert(!store->take_owed(store, a, FALSE, &spi_i, &spi_r));
+	ck_assert(!store->take_owed(store, unknown, FALSE, &spi_i, &spi_r));
+	ck_assert_int_eq(store->get_count(store, NULL), 1);
+	a->destroy(a);
+	unknown->destroy(unknown);
+	store->destroy(store);
+}
+END_TEST
+
 START_TEST(test_bound)
 {
 	qcd_store_t *store = qcd_store_create(2);
@@ -205,6 +228,7 @@ Suite *store_suite_create()
 	tcase_add_test(tc, test_contains);
 	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_rekey);
+	tcase_add_test(tc, test_owe);
 	tcase_add_test(tc, test_bound);
 	suite_add_tcase(s, tc);
 	return s;
