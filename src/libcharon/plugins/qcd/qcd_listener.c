@@ -225,6 +225,14 @@ METHOD(listener_t, ike_keys, bool,
 	return TRUE;
 }
 
+/**
+ * Send our token for an SA in an INFORMATIONAL request on it
+ */
+static void queue_token(private_qcd_listener_t *this, ike_sa_t *ike_sa)
+{
+	ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
+}
+
 METHOD(listener_t, ike_rekey, bool,
 	private_qcd_listener_t *this, ike_sa_t *old, ike_sa_t *new)
 {
@@ -243,14 +251,6 @@ METHOD(listener_t, ike_rekey, bool,
 		queue_token(this, new);
 	}
 	return TRUE;
-}
-
-/**
- * Send our token for an SA in an INFORMATIONAL request on it
- */
-static void queue_token(private_qcd_listener_t *this, ike_sa_t *ike_sa)
-{
-	ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
 }
 
 METHOD(listener_t, ike_update, bool,
