@@ -60,9 +60,10 @@ struct private_qcd_responder_t {
 	time_t window_end;
 
 	/**
-	 * Replies with tokens, replies without, dropped requests since last log
+	 * Replies with tokens, replies without, dropped requests, requests for
+	 * live SAs and from peers without a config, since the last log
 	 */
-	u_int tokens, notifies, dropped, live;
+	u_int tokens, notifies, dropped, live, unconfigured;
 
 	/**
 	 * Time of the last summary
@@ -88,10 +89,12 @@ static void count(private_qcd_responder_t *this, u_int *counter)
 	{
 		DBG1(DBG_NET, "qcd: requests for unknown IKE_SAs in the last %ds: "
 			 "%u answered with tokens, %u with INVALID_IKE_SPI only, "
-			 "%u dropped over the limits, %u ignored for live IKE_SAs",
-			 LOG_INTERVAL, this->tokens, this->notifies, this->dropped,
-			 this->live);
+			 "%u dropped over the limits, %u ignored for live IKE_SAs, "
+			 "%u ignored without a config for the peer", LOG_INTERVAL,
+			 this->tokens, this->notifies, this->dropped, this->live,
+			 this->unconfigured);
 		this->tokens = this->notifies = this->dropped = this->live = 0;
+		this->unconfigured = 0;
 		this->last_log = now;
 	}
 	this->mutex->unlock(this->mutex);
@@ -116,6 +119,25 @@ static int add_tokens(private_qcd_responder_t *this, qcd_reply_t *reply,
 	}
 	reply->count = i;
 	return i;
+}
+
+/**
+ * Whether we have an IKEv2 config for a peer, i.e. could have had an IKE_SA
+ * with it.  Right after a restart, the configs may not be loaded yet: a
+ * peer told that its IKE_SA is lost would re-initiate at once and get
+ * NO_PROPOSAL_CHOSEN; without a reply it retransmits and asks again later.
+ */
+static bool has_config(host_t *me, host_t *other)
+{
+	enumerator_t *enumerator;
+	peer_cfg_t *peer_cfg;
+	bool found;
+
+	enumerator = charon->backends->create_peer_cfg_enumerator(charon->backends,
+											me, other, NULL, NULL, IKEV2);
+	found = enumerator->enumerate(enumerator, &peer_cfg);
+	enumerator->destroy(enumerator);
+	return found;
 }
 
 METHOD(qcd_responder_t, handle, void,
@@ -170,6 +192,11 @@ METHOD(qcd_responder_t, handle, void,
 			return;
 		}
 		count(this, &this->notifies);
+	}
+	else if (!has_config(dst, src))
+	{
+		count(this, &this->unconfigured);
+		return;
 	}
 	else if (!add_tokens(this, &reply, id, src, tokens))
 	{

@@ -38,7 +38,8 @@ struct qcd_responder_t {
 	 *
 	 * Only IKEv2 requests that are protected (SK or SKF first) and not
 	 * IKE_SA_INIT get a reply, never one for an IKE_SA we have (R9.2-1),
-	 * and only within the configured limits (R8.1-4, R9.3-2).
+	 * only from peers we have a config for, and only within the configured
+	 * limits (R8.1-4, R9.3-2).
 	 *
 	 * @param message	message with parsed header
 	 */

@@ -128,8 +128,9 @@ METHOD(qcd_verifier_t, process, bool,
 
 	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION ||
 		message->get_request(message) ||
+		message->get_exchange_type(message) == IKE_SA_INIT ||
 		message->get_first_payload_type(message) != PLV2_NOTIFY)
-	{
+	{	/* IKE_SA_INIT responses (COOKIE, NO_PROPOSAL_CHOSEN) are none */
 		return FALSE;
 	}
 	if (!qcd_reply_parse(message->get_packet_data(message), &reply))

@@ -155,6 +155,12 @@ START_TEST(test_not_ours)
 	reply.tokens[0] = token;
 	ck_assert(!process(&reply, 28 + 8 + 10, &queued));
 	ck_assert_int_eq(queued, 0);
+	/* an IKE_SA_INIT response is none, even with a token */
+	reply = reply_for(4, IKE_SA_INIT);
+	reply.count = 1;
+	reply.tokens[0] = token;
+	ck_assert(!process(&reply, 0, &queued));
+	ck_assert_int_eq(queued, 0);
 	/* a request is no reply */
 	reply.response = FALSE;
 	ck_assert(!process(&reply, 0, &queued));
