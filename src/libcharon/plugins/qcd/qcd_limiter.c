@@ -14,7 +14,9 @@
 
 #include "qcd_limiter.h"
 
+#include <library.h>
 #include <threading/mutex.h>
+#include <utils/debug.h>
 
 /** Number of per-source buckets */
 #define SOURCE_BUCKETS 1024
@@ -156,4 +158,33 @@ qcd_limiter_t *qcd_limiter_create(u_int rate, u_int burst, u_int source_rate,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;
+}
+
+/**
+ * Read one limit, refusing negative values
+ */
+static u_int get_limit(char *name, char *suffix, int def)
+{
+	int value;
+
+	value = lib->settings->get_int(lib->settings, "%s.plugins.qcd.%s_%s",
+								   def, lib->ns, name, suffix);
+	if (value < 0)
+	{
+		DBG1(DBG_CFG, "qcd: invalid %s_%s %d, use 0 (no limit) or more; using "
+			 "%d", name, suffix, value, def);
+		return def;
+	}
+	return value;
+}
+
+/*
+ * Described in header
+ */
+qcd_limiter_t *qcd_limiter_create_from_settings(char *name)
+{
+	return qcd_limiter_create(get_limit(name, "rate", 100),
+							  get_limit(name, "burst", 200),
+							  get_limit(name, "source_rate", 20),
+							  get_limit(name, "source_burst", 100));
 }

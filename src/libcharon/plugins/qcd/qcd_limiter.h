@@ -62,4 +62,14 @@ struct qcd_limiter_t {
 qcd_limiter_t *qcd_limiter_create(u_int rate, u_int burst, u_int source_rate,
 								  u_int source_burst);
 
+/**
+ * Create a limiter from the settings <name>_rate, <name>_burst,
+ * <name>_source_rate and <name>_source_burst of charon.plugins.qcd.
+ * Defaults: 100, 200, 20 and 100.
+ *
+ * @param name			settings prefix, "reply" or "verify"
+ * @return				limiter
+ */
+qcd_limiter_t *qcd_limiter_create_from_settings(char *name);
+
 #endif /** QCD_LIMITER_H_ @}*/

@@ -195,15 +195,7 @@ qcd_verifier_t *qcd_verifier_create(qcd_store_t *store)
 			.destroy = _destroy,
 		},
 		.store = store,
-		.limiter = qcd_limiter_create(
-			lib->settings->get_int(lib->settings,
-					"%s.plugins.qcd.verify_rate", 100, lib->ns),
-			lib->settings->get_int(lib->settings,
-					"%s.plugins.qcd.verify_burst", 200, lib->ns),
-			lib->settings->get_int(lib->settings,
-					"%s.plugins.qcd.verify_source_rate", 20, lib->ns),
-			lib->settings->get_int(lib->settings,
-					"%s.plugins.qcd.verify_source_burst", 100, lib->ns)),
+		.limiter = qcd_limiter_create_from_settings("verify"),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;

@@ -89,6 +89,36 @@ START_TEST(test_refill)
 }
 END_TEST
 
+START_TEST(test_settings)
+{
+	qcd_limiter_t *limiter;
+
+	lib->settings->set_int(lib->settings, "%s.plugins.qcd.verify_rate", 0,
+						   lib->ns);
+	lib->settings->set_int(lib->settings, "%s.plugins.qcd.verify_source_rate",
+						   1, lib->ns);
+	lib->settings->set_int(lib->settings, "%s.plugins.qcd.verify_source_burst",
+						   3, lib->ns);
+	limiter = qcd_limiter_create_from_settings("verify");
+	ck_assert_int_ge(allowed(limiter, "192.0.2.1", 50), 3);
+	ck_assert_int_le(allowed(limiter, "192.0.2.1", 50), 1);
+	limiter->destroy(limiter);
+
+	/* a negative value is refused, the default (100) applies */
+	lib->settings->set_int(lib->settings, "%s.plugins.qcd.verify_source_burst",
+						   -5, lib->ns);
+	limiter = qcd_limiter_create_from_settings("verify");
+	ck_assert_int_ge(allowed(limiter, "192.0.2.1", 200), 100);
+	limiter->destroy(limiter);
+
+	/* defaults for what is not set: 20/s, burst 100 per source */
+	limiter = qcd_limiter_create_from_settings("reply");
+	ck_assert_int_ge(allowed(limiter, "192.0.2.1", 300), 100);
+	ck_assert_int_le(allowed(limiter, "192.0.2.1", 300), 20);
+	limiter->destroy(limiter);
+}
+END_TEST
+
 Suite *limiter_suite_create()
 {
 	Suite *s;
@@ -100,6 +130,7 @@ Suite *limiter_suite_create()
 	tcase_add_test(tc, test_global_burst);
 	tcase_add_test(tc, test_unlimited);
 	tcase_add_test(tc, test_refill);
+	tcase_add_test(tc, test_settings);
 	suite_add_tcase(s, tc);
 	return s;
 }
