@@ -21,7 +21,7 @@ debtree=$(cat "$cache/strongswan-src")
 tree=$cache/strongswan-upstream
 prefix=$cache/upstream
 if [ ! -x "$prefix/lib/ipsec/charon" ]; then
-	say "building charon without mediation into $prefix (about a minute)"
+	say "building charon without mediation into $prefix (a few minutes, once)"
 	rm -rf "$tree" && cp -a "$debtree" "$tree"
 	(cd "$tree" && make distclean >/dev/null 2>&1 || true
 	 ./configure --prefix="$prefix" --libexecdir="$prefix/lib" --sysconfdir=/etc \
