@@ -122,8 +122,10 @@ bench_hosts() {
 	ns_switch || return 1
 	for h in "$@"; do
 		ns_host "$h" "$ns_rundir/$h" "$dir/$h" || return 1
+		# one malloc arena: RSS then grows with what is allocated, not with
+		# how allocations spread over per-thread arenas
 		[ -s "$dir/$h/etc/strongswan.conf" ] &&
-			{ ns_cmd "$h" "systemctl start strongswan >/dev/null" || return 1; }
+			{ ns_cmd "$h" "MALLOC_ARENA_MAX=1 systemctl start strongswan >/dev/null" || return 1; }
 	done
 	return 0
 }
