@@ -14,7 +14,12 @@ bench_record() {
 		keys="$keys${keys:+,}${kv%%=*}"
 		vals="$vals${vals:+,}${kv#*=}"
 	done
-	[ -f "$file" ] && [ "$(head -n 1 "$file")" = "$keys" ] || echo "$keys" > "$file"
+	if [ -f "$file" ] && [ "$(head -n 1 "$file")" != "$keys" ]; then
+		# other columns: keep the old records beside the new file
+		mv "$file" "$file.$(date +%Y%m%d-%H%M%S)"
+		echo "note: $file had other columns, moved to $file.$(date +%Y%m%d-%H%M%S)"
+	fi
+	[ -f "$file" ] || echo "$keys" > "$file"
 	echo "$vals" >> "$file"
 }
 
