@@ -16,8 +16,9 @@ bench_record() {
 	done
 	if [ -f "$file" ] && [ "$(head -n 1 "$file")" != "$keys" ]; then
 		# other columns: keep the old records beside the new file
-		mv "$file" "$file.$(date +%Y%m%d-%H%M%S)"
-		echo "note: $file had other columns, moved to $file.$(date +%Y%m%d-%H%M%S)"
+		local old=$file.$(date +%Y%m%d-%H%M%S)
+		mv "$file" "$old"
+		echo "note: $file had other columns, moved to $old"
 	fi
 	[ -f "$file" ] || echo "$keys" > "$file"
 	echo "$vals" >> "$file"
