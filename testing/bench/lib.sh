@@ -57,9 +57,15 @@ bench_conf() {
 	# clients come from one address, which must not look like an attack
 	# (cookies also hit a race in charon's retry: a response is ignored as
 	# "already processing" and the exchange waits for a retransmission)
-	printf 'charon {\n  load = %s\n  threads = 64\n  cookie_threshold = 1000000\n  cookie_threshold_ip = 1000000\n  block_threshold = 1000000\n  %s\n}\n' \
-		"$load" "$gw" > "$dir/moon/etc/strongswan.conf"
-	printf 'charon {\n  load = %s\n  threads = 64\n  %s\n}\n' "$load" "$cl" > "$dir/carol/etc/strongswan.conf"
+	# and charon logs at its default level, as in production: the debug
+	# lines of the test hosts would cost more than what they describe
+	local common="load = $load
+  threads = 64
+  filelog { charon-log { ike = 1
+    net = 1 } }"
+	printf 'charon {\n  %s\n  cookie_threshold = 1000000\n  cookie_threshold_ip = 1000000\n  block_threshold = 1000000\n  %s\n}\n' \
+		"$common" "$gw" > "$dir/moon/etc/strongswan.conf"
+	printf 'charon {\n  %s\n  %s\n}\n' "$common" "$cl" > "$dir/carol/etc/strongswan.conf"
 	cat > "$dir/moon/etc/swanctl/swanctl.conf" <<CONF
 connections {
    rw {
