@@ -26,6 +26,14 @@ pairs_start() {
 		ns_cmd "${pair_rw[$p]}" "ping -D -O -i 0.2 -W 1 ${pair_ping[$p]} \
 			> \$QCD_HOSTDIR/ping.log 2>&1 &"
 	done
+	# until both pings flow
+	for _ in $(seq 100); do
+		[ "$(grep -c 'bytes from' "$ns_rundir/carol/ping.log")" -ge 5 ] &&
+		[ "$(grep -c 'bytes from' "$ns_rundir/dave/ping.log")" -ge 5 ] && return 0
+		sleep 0.1
+	done
+	echo "pings do not flow" >&2
+	return 1
 }
 
 # pairs_crash: kill -9 both gateways at the same moment, restart them at once
