@@ -47,13 +47,14 @@ printed=$rundir/printed
 : > "$printed"
 while :; do
 	for p in A B; do
-		pairs_events "$p" | sed "s/\t/\t$p\t/"
+		pairs_events "$p" > "$rundir/$p.events"
+		sed "s/\t/\t$p\t/" "$rundir/$p.events"
 	done | sort -n | grep -vxFf "$printed" | while IFS="$(printf '\t')" read -r t p what; do
 		printf '  +%7.3f s  pair %s  %s\n' "$t" "$p" "$what"
 		printf '%s\t%s\t%s\n' "$t" "$p" "$what" >> "$printed"
 	done
-	a=$(pairs_events A | awk -F'\t' '/first ping reply/ { print $1 }')
-	b=$(pairs_events B | awk -F'\t' '/first ping reply/ { print $1 }')
+	a=$(awk -F'\t' '/first ping reply/ { print $1 }' "$rundir/A.events")
+	b=$(awk -F'\t' '/first ping reply/ { print $1 }' "$rundir/B.events")
 	[ -n "$a" ] && { [ -n "$b" ] || [ -n "$quick" ]; } && break
 	[ $((SECONDS - start)) -ge $limit ] && break
 	sleep 0.5

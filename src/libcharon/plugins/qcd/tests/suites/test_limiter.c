@@ -89,6 +89,21 @@ START_TEST(test_refill)
 }
 END_TEST
 
+/**
+ * Unset what test_settings sets, so that later tests see the defaults
+ */
+static void reset_settings()
+{
+	char *keys[] = { "verify_rate", "verify_source_rate", "verify_source_burst" };
+	int i;
+
+	for (i = 0; i < countof(keys); i++)
+	{
+		lib->settings->set_str(lib->settings, "%s.plugins.qcd.%s", NULL,
+							   lib->ns, keys[i]);
+	}
+}
+
 START_TEST(test_settings)
 {
 	qcd_limiter_t *limiter;
@@ -116,6 +131,11 @@ START_TEST(test_settings)
 	ck_assert_int_ge(allowed(limiter, "192.0.2.1", 300), 100);
 	ck_assert_int_le(allowed(limiter, "192.0.2.1", 300), 20);
 	limiter->destroy(limiter);
+
+	/* the teardown leaves the defaults for later tests */
+	reset_settings();
+	ck_assert_int_eq(lib->settings->get_int(lib->settings,
+					"%s.plugins.qcd.verify_source_burst", 7, lib->ns), 7);
 }
 END_TEST
 
@@ -130,6 +150,10 @@ Suite *limiter_suite_create()
 	tcase_add_test(tc, test_global_burst);
 	tcase_add_test(tc, test_unlimited);
 	tcase_add_test(tc, test_refill);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("settings");
+	tcase_add_checked_fixture(tc, NULL, reset_settings);
 	tcase_add_test(tc, test_settings);
 	suite_add_tcase(s, tc);
 	return s;
