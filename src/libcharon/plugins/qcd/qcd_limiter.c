@@ -25,17 +25,6 @@
 #define SCALE 1000
 
 typedef struct private_qcd_limiter_t private_qcd_limiter_t;
-typedef struct bucket_t bucket_t;
-
-/**
- * A token bucket
- */
-struct bucket_t {
-	/** tokens left, times SCALE */
-	uint64_t tokens;
-	/** time of the last refill, in ms */
-	uint64_t last;
-};
 
 /**
  * Private data of a qcd_limiter_t object.
@@ -50,12 +39,12 @@ struct private_qcd_limiter_t {
 	/**
 	 * Global bucket
 	 */
-	bucket_t global;
+	qcd_bucket_t global;
 
 	/**
 	 * Per-source buckets
 	 */
-	bucket_t sources[SOURCE_BUCKETS];
+	qcd_bucket_t sources[SOURCE_BUCKETS];
 
 	/**
 	 * Global rate and burst
@@ -73,10 +62,11 @@ struct private_qcd_limiter_t {
 	mutex_t *mutex;
 };
 
-/**
- * Refill a bucket, TRUE if it has a token
+/*
+ * Described in header
  */
-static bool refill(bucket_t *bucket, u_int rate, u_int burst, uint64_t now)
+bool qcd_bucket_refill(qcd_bucket_t *bucket, u_int rate, u_int burst,
+					   uint64_t now)
 {
 	if (!rate)
 	{
@@ -85,20 +75,21 @@ static bool refill(bucket_t *bucket, u_int rate, u_int burst, uint64_t now)
 	if (!bucket->last)
 	{	/* unused buckets start full */
 		bucket->tokens = (uint64_t)burst * SCALE;
+		bucket->last = now;
 	}
-	else
-	{
+	else if (now > bucket->last)
+	{	/* never for a negative interval, which as unsigned would be huge */
 		bucket->tokens = min((uint64_t)burst * SCALE,
 							 bucket->tokens + (now - bucket->last) * rate);
+		bucket->last = now;
 	}
-	bucket->last = now;
 	return bucket->tokens >= SCALE;
 }
 
 /**
  * Take a token, if the bucket is limited
  */
-static void take(bucket_t *bucket, u_int rate)
+static void take(qcd_bucket_t *bucket, u_int rate)
 {
 	if (rate)
 	{
@@ -111,17 +102,19 @@ METHOD(qcd_limiter_t, allow, bool,
 {
 	timeval_t tv;
 	uint64_t now;
-	bucket_t *source;
+	qcd_bucket_t *source;
 	bool ok;
 
-	time_monotonic(&tv);
-	/* + 1 so that 0 means "never used" */
-	now = (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
 	source = &this->sources[chunk_hash(src->get_address(src)) % SOURCE_BUCKETS];
 
 	this->mutex->lock(this->mutex);
-	ok = refill(&this->global, this->rate, this->burst, now) &&
-		 refill(source, this->source_rate, this->source_burst, now);
+	/* under the lock: charon's workers call this concurrently, and a time
+	 * read before another thread's refill must not be used after it */
+	time_monotonic(&tv);
+	/* + 1 so that 0 means "never used" */
+	now = (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
+	ok = qcd_bucket_refill(&this->global, this->rate, this->burst, now) &&
+		 qcd_bucket_refill(source, this->source_rate, this->source_burst, now);
 	if (ok)
 	{
 		take(&this->global, this->rate);

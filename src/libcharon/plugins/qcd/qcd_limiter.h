@@ -23,6 +23,35 @@
 #include <networking/host.h>
 
 typedef struct qcd_limiter_t qcd_limiter_t;
+typedef struct qcd_bucket_t qcd_bucket_t;
+
+/**
+ * A token bucket, tokens counted in thousandths and refilled per
+ * millisecond.  Used by qcd_limiter_t, public for its unit tests.
+ */
+struct qcd_bucket_t {
+	/** tokens left, times 1000 */
+	uint64_t tokens;
+	/** monotonic time of the last refill in ms, 0 if never used */
+	uint64_t last;
+};
+
+/**
+ * Refill a bucket for the time passed since its last refill.
+ *
+ * A time before the last refill, which a caller that read the clock
+ * before another one may pass, refills nothing and leaves the time of the
+ * last refill as it is: a bucket can never be refilled twice for the same
+ * interval, nor filled by an interval that wrapped around.
+ *
+ * @param bucket		bucket to refill
+ * @param rate			tokens per second, 0 for no limit
+ * @param burst			bucket size in tokens
+ * @param now			monotonic time in ms, > 0
+ * @return				TRUE if the bucket holds at least one token
+ */
+bool qcd_bucket_refill(qcd_bucket_t *bucket, u_int rate, u_int burst,
+					   uint64_t now);
 
 /**
  * Token buckets limiting what unauthenticated packets can trigger

@@ -124,13 +124,16 @@ static void send_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 }
 
 /**
- * Taker: store a token the peer sent in a protected message (R3-3, R4.4-2)
+ * Taker: store a token the peer sent in a protected message (R3-3, R4.4-2).
+ * It becomes usable once the peer is authenticated, and a token in an IKE
+ * rekey response only for the new SA, see qcd_store_t.
  */
 static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 					   message_t *message)
 {
 	notify_payload_t *notify;
 	chunk_t token;
+	bool usable;
 
 	notify = message->get_notify(message, QUICK_CRASH_DETECTION);
 	if (!notify)
@@ -145,9 +148,14 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 			 QCD_TOKEN_MIN, QCD_TOKEN_MAX);
 		return;
 	}
-	if (this->store->set_token(this->store, ike_sa->get_id(ike_sa), token))
+	usable = ike_sa->get_state(ike_sa) == IKE_ESTABLISHED &&
+			 (message->get_exchange_type(message) != CREATE_CHILD_SA ||
+			  message->get_request(message));
+	if (this->store->set_token(this->store, ike_sa->get_id(ike_sa), token,
+							   usable))
 	{
-		DBG2(DBG_IKE, "qcd: stored the peer's QCD token (%zu bytes)", token.len);
+		DBG2(DBG_IKE, "qcd: stored the peer's QCD token (%zu bytes)%s",
+			 token.len, usable ? "" : ", usable once the IKE_SA is up");
 	}
 	else
 	{
@@ -211,6 +219,18 @@ METHOD(listener_t, alert, bool,
 	return TRUE;
 }
 
+/**
+ * Log the size of the store, at the level of IKE_SA setup details
+ */
+static void log_count(private_qcd_listener_t *this)
+{
+	u_int sas, tokens;
+
+	sas = this->store->get_count(this->store, &tokens);
+	DBG2(DBG_IKE, "qcd: %u IKE_SA(s) tracked, %u with the peer's token",
+		 sas, tokens);
+}
+
 METHOD(listener_t, ike_keys, bool,
 	private_qcd_listener_t *this, ike_sa_t *ike_sa, key_exchange_t *dh,
 	chunk_t dh_other, chunk_t nonce_i, chunk_t nonce_r, ike_sa_t *rekey,
@@ -220,7 +240,9 @@ METHOD(listener_t, ike_keys, bool,
 	 * are possible from now on */
 	if (ike_sa->get_version(ike_sa) == IKEV2)
 	{
-		this->store->add(this->store, ike_sa->get_id(ike_sa));
+		this->store->add(this->store, ike_sa->get_id(ike_sa),
+						 ike_sa->get_unique_id(ike_sa));
+		log_count(this);
 	}
 	return TRUE;
 }
@@ -244,6 +266,7 @@ METHOD(listener_t, ike_rekey, bool,
 	}
 	/* the rekey initiator is the original initiator of the new SA */
 	this->store->rekey(this->store, old->get_id(old), id,
+					   new->get_unique_id(new), id->is_initiator(id),
 					   id->is_initiator(id) && this->token);
 	if (id->is_initiator(id) && this->token)
 	{	/* send our token for the new SPIs in an INFORMATIONAL (R4.3-3),
@@ -277,9 +300,19 @@ METHOD(listener_t, ike_update, bool,
 METHOD(listener_t, ike_state_change, bool,
 	private_qcd_listener_t *this, ike_sa_t *ike_sa, ike_sa_state_t state)
 {
-	if (state == IKE_DESTROYING)
-	{	/* R5.3-1 */
-		this->store->remove(this->store, ike_sa->get_id(ike_sa));
+	switch (state)
+	{
+		case IKE_ESTABLISHED:
+			/* the peer is authenticated, its token from IKE_AUTH counts */
+			this->store->confirm(this->store, ike_sa->get_id(ike_sa));
+			break;
+		case IKE_DESTROYING:
+			/* R5.3-1; by unique ID, whatever SPIs the SA had */
+			this->store->remove(this->store, ike_sa->get_unique_id(ike_sa));
+			log_count(this);
+			break;
+		default:
+			break;
 	}
 	return TRUE;
 }

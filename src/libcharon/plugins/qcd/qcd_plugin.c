@@ -72,8 +72,10 @@ METHOD(plugin_t, get_name, char*,
 }
 
 /**
- * (Re-)load the secret into the token generator.  A refused file keeps the
- * secret we had, if any, so tokens already given out stay valid.
+ * (Re-)load the secret into the token generator.  A refused or missing file
+ * keeps the secret we had, if any, so tokens already given out stay valid:
+ * a missing file is only created while we hold no secret, i.e. when no
+ * token can have been given out yet.
  */
 static bool load_secret(private_qcd_plugin_t *this)
 {
@@ -83,7 +85,7 @@ static bool load_secret(private_qcd_plugin_t *this)
 
 	path = lib->settings->get_str(lib->settings, "%s.plugins.qcd.secret_file",
 								  DEFAULT_SECRET_FILE, lib->ns);
-	secret = qcd_secret_load(path, TRUE);
+	secret = qcd_secret_load(path, !this->token->get_count(this->token));
 	if (!secret)
 	{
 		DBG1(DBG_CFG, "qcd: %s", this->token->get_count(this->token) ?

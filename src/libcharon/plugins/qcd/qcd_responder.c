@@ -50,9 +50,10 @@ struct private_qcd_responder_t {
 	qcd_limiter_t *limiter;
 
 	/**
-	 * Past the limits, send INVALID_IKE_SPI alone instead of nothing
+	 * Past the limits, send INVALID_IKE_SPI alone, within these limits,
+	 * instead of nothing; NULL for nothing
 	 */
-	bool notify_over_limit;
+	qcd_limiter_t *notify_limiter;
 
 	/**
 	 * Offer tokens only until this time, 0 for always
@@ -185,8 +186,10 @@ METHOD(qcd_responder_t, handle, void,
 		.response = TRUE,
 	};
 	if (!this->limiter->allow(this->limiter, src))
-	{	/* fall back to RFC 7296 2.21 (R8.1-4) */
-		if (!this->notify_over_limit)
+	{	/* fall back to RFC 7296 2.21 (R8.1-4), which is rate limited too:
+		 * each reply goes to a source address that anybody can forge */
+		if (!this->notify_limiter ||
+			!this->notify_limiter->allow(this->notify_limiter, src))
 		{
 			count(this, &this->dropped);
 			return;
@@ -221,6 +224,7 @@ METHOD(qcd_responder_t, destroy, void,
 	private_qcd_responder_t *this)
 {
 	this->limiter->destroy(this->limiter);
+	DESTROY_IF(this->notify_limiter);
 	this->mutex->destroy(this->mutex);
 	free(this);
 }
@@ -247,7 +251,9 @@ qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store)
 		.token = token,
 		.store = store,
 		.limiter = qcd_limiter_create_from_settings("reply"),
-		.notify_over_limit = streq(over_limit, "notify"),
+		/* the same limits again, so at most twice as many replies */
+		.notify_limiter = streq(over_limit, "notify") ?
+							qcd_limiter_create_from_settings("reply") : NULL,
 		.window_end = window ? time_monotonic(NULL) + window : 0,
 		.last_log = time_monotonic(NULL),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),

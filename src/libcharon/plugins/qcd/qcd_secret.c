@@ -14,10 +14,13 @@
 
 #include "qcd_secret.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +35,17 @@
 
 /** Header length */
 #define HEADER_LEN 8
+
+/** Temporary files: <secret_file>.<pid of the writer>.<6 random chars> */
+#define TEMP_SUFFIX_LEN 6
+
+/** Result of writing the file */
+typedef enum {
+	SAVE_OK,
+	/** a file appeared at the path meanwhile, it was not replaced */
+	SAVE_EXISTS,
+	SAVE_FAILED,
+} save_t;
 
 typedef struct private_qcd_secret_t private_qcd_secret_t;
 
@@ -126,7 +140,7 @@ static bool generate(private_qcd_secret_t *this)
 }
 
 /**
- * fsync() the directory holding path, so a rename survives a crash
+ * fsync() the directory holding path, so that a new name survives a crash
  */
 static bool sync_dir(char *path)
 {
@@ -135,7 +149,7 @@ static bool sync_dir(char *path)
 	bool ok;
 
 	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY);
+	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 	{
 		return FALSE;
@@ -146,10 +160,13 @@ static bool sync_dir(char *path)
 }
 
 /**
- * Write the secrets to path, atomically.  With replace FALSE an existing
- * file is never replaced.
+ * Write the secrets to path, atomically: to a temporary file that is
+ * fsync'd, then renamed over path (replace) or linked to it (create, which
+ * never replaces a file that appeared meanwhile).  A crash leaves either
+ * the old file or the new one; it may leave the temporary file, which
+ * remove_stale() cleans up.
  */
-static bool save(private_qcd_secret_t *this, char *path, bool replace)
+static save_t save(private_qcd_secret_t *this, char *path, bool replace)
 {
 	u_char header[HEADER_LEN] = MAGIC;
 	char tmp[PATH_MAX];
@@ -158,10 +175,11 @@ static bool save(private_qcd_secret_t *this, char *path, bool replace)
 
 	header[4] = FORMAT_VERSION;
 	header[5] = this->count;
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.%u.XXXXXX", path,
+				 (u_int)getpid()) >= sizeof(tmp))
 	{
 		DBG1(DBG_CFG, "qcd: secret file path '%s' too long", path);
-		return FALSE;
+		return SAVE_FAILED;
 	}
 	/* mkstemp() creates the file with mode 0600 */
 	fd = mkstemp(tmp);
@@ -169,7 +187,7 @@ static bool save(private_qcd_secret_t *this, char *path, bool replace)
 	{
 		DBG1(DBG_CFG, "qcd: creating '%s' failed: %s; make sure its directory "
 			 "exists and is writable", tmp, strerror(errno));
-		return FALSE;
+		return SAVE_FAILED;
 	}
 	ok = write(fd, header, sizeof(header)) == sizeof(header) &&
 		 write(fd, this->secrets, QCD_SECRET_LEN * this->count) ==
@@ -179,25 +197,75 @@ static bool save(private_qcd_secret_t *this, char *path, bool replace)
 	close(fd);
 	if (ok)
 	{
-		if (replace)
-		{
-			ok = rename(tmp, path) == 0;
-		}
-		else
-		{	/* link() fails if the file appeared meanwhile, rename() would not */
-			ok = link(tmp, path) == 0;
-		}
+		ok = replace ? rename(tmp, path) == 0 : link(tmp, path) == 0;
 		err = errno;
 	}
-	unlink(tmp);
-	if (!ok)
+	if (!ok || !replace)
 	{
-		DBG1(DBG_CFG, "qcd: writing secret file '%s' failed: %s", path,
-			 strerror(err));
-		return FALSE;
+		unlink(tmp);
 	}
-	sync_dir(path);
-	return TRUE;
+	if (!ok && !replace && err == EEXIST)
+	{	/* another creator won the race, read its file */
+		return SAVE_EXISTS;
+	}
+	if (ok && !sync_dir(path))
+	{
+		ok = FALSE;
+		err = errno;
+	}
+	if (ok)
+	{
+		return SAVE_OK;
+	}
+	DBG1(DBG_CFG, "qcd: writing secret file '%s' failed: %s", path,
+		 strerror(err));
+	return SAVE_FAILED;
+}
+
+/**
+ * Remove temporary files that a writer killed between writing and renaming
+ * left behind: <path>.<pid>.XXXXXX of processes that no longer exist.
+ */
+static void remove_stale(char *path)
+{
+	char dir[PATH_MAX], buf[PATH_MAX], name[PATH_MAX], *base, *dirpath, *end;
+	struct dirent *entry;
+	size_t len;
+	u_long pid;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(buf, sizeof(buf), "%s", path);
+	base = basename(buf);
+	dirpath = dirname(dir);
+	d = opendir(dirpath);
+	if (!d)
+	{
+		return;
+	}
+	len = strlen(base);
+	while ((entry = readdir(d)))
+	{
+		if (strncmp(entry->d_name, base, len) || entry->d_name[len] != '.')
+		{
+			continue;
+		}
+		errno = 0;
+		pid = strtoul(entry->d_name + len + 1, &end, 10);
+		if (errno || end == entry->d_name + len + 1 || *end != '.' ||
+			strlen(end + 1) != TEMP_SUFFIX_LEN || pid == getpid() ||
+			pid > INT_MAX || kill(pid, 0) == 0 || errno != ESRCH)
+		{	/* not ours, or its writer may still be at work */
+			continue;
+		}
+		if (snprintf(name, sizeof(name), "%s/%s", dirpath,
+					 entry->d_name) < sizeof(name) && unlink(name) == 0)
+		{
+			DBG1(DBG_CFG, "qcd: removed '%s', left behind by an interrupted "
+				 "write of the secret file", name);
+		}
+	}
+	closedir(d);
 }
 
 METHOD(qcd_secret_t, rotate, bool,
@@ -208,7 +276,7 @@ METHOD(qcd_secret_t, rotate, bool,
 	memmove(this->secrets[1], this->secrets[0],
 			QCD_SECRET_LEN * (QCD_SECRET_GENERATIONS - 1));
 	this->count = min(this->count + 1, QCD_SECRET_GENERATIONS);
-	if (!generate(this) || !save(this, path, TRUE))
+	if (!generate(this) || save(this, path, TRUE) != SAVE_OK)
 	{
 		memcpy(this->secrets, old.secrets, sizeof(this->secrets));
 		this->count = old.count;
@@ -249,20 +317,26 @@ static private_qcd_secret_t *create_empty()
 /**
  * Create a new secret file at path
  */
-static private_qcd_secret_t *create_file(char *path)
+static save_t create_file(char *path, private_qcd_secret_t **out)
 {
 	private_qcd_secret_t *this = create_empty();
+	save_t result = SAVE_FAILED;
 
 	this->count = 1;
-	if (!generate(this) || !save(this, path, FALSE))
+	if (generate(this))
+	{
+		result = save(this, path, FALSE);
+	}
+	if (result != SAVE_OK)
 	{
 		destroy(this);
-		return NULL;
+		return result;
 	}
 	update_fingerprint(this);
 	DBG1(DBG_CFG, "qcd: created secret file '%s' (fingerprint %s)", path,
 		 this->fingerprint);
-	return this;
+	*out = this;
+	return SAVE_OK;
 }
 
 /**
@@ -326,37 +400,23 @@ static bool parse(private_qcd_secret_t *this, char *path, u_char *buf,
 	return TRUE;
 }
 
-/*
- * Described in header
+/**
+ * Read and check an open file
  */
-qcd_secret_t *qcd_secret_load(char *path, bool create)
+static private_qcd_secret_t *read_file(char *path, int fd)
 {
 	private_qcd_secret_t *this;
 	/* one byte more than the largest valid file to detect trailing data */
 	u_char buf[HEADER_LEN + QCD_SECRET_LEN * QCD_SECRET_GENERATIONS + 1];
 	struct stat st;
 	ssize_t len;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-	{
-		if (errno == ENOENT && create)
-		{
-			this = create_file(path);
-			return this ? &this->public : NULL;
-		}
-		DBG1(DBG_CFG, "qcd: opening secret file '%s' failed: %s", path,
-			 strerror(errno));
-		return NULL;
-	}
+	/* before reading: a FIFO or device must not block or feed us */
 	if (fstat(fd, &st) != 0 || !check_stat(path, &st))
 	{
-		close(fd);
 		return NULL;
 	}
 	len = read(fd, buf, sizeof(buf));
-	close(fd);
 
 	this = create_empty();
 	if (len < 0)
@@ -376,5 +436,42 @@ qcd_secret_t *qcd_secret_load(char *path, bool create)
 		update_fingerprint(this);
 	}
 	memwipe(buf, sizeof(buf));
+	return this;
+}
+
+/*
+ * Described in header
+ */
+qcd_secret_t *qcd_secret_load(char *path, bool create)
+{
+	private_qcd_secret_t *this = NULL;
+	int fd, tries = 2;
+
+	remove_stale(path);
+	while (tries--)
+	{
+		/* O_NONBLOCK: opening a FIFO for reading would block until a
+		 * writer appears, and charon with it */
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0)
+		{
+			this = read_file(path, fd);
+			close(fd);
+			break;
+		}
+		if (errno != ENOENT || !create)
+		{
+			DBG1(DBG_CFG, "qcd: opening secret file '%s' failed: %s%s", path,
+				 strerror(errno), errno == ENOENT ? "; restore it from a "
+				 "backup, or create a new one with 'qcd-secret --create' "
+				 "(tokens given out before are then invalid)" : "");
+			break;
+		}
+		if (create_file(path, &this) != SAVE_EXISTS)
+		{
+			break;
+		}
+		/* another process created it meanwhile, read that one */
+	}
 	return this ? &this->public : NULL;
 }

@@ -43,20 +43,27 @@ struct spis_t {
 struct entry_t {
 	/** key, must be first */
 	spis_t spis;
-	/** SHA-256 of the peer's token (R1.1-3), so memory holds no token */
-	u_char digest[HASH_SIZE_SHA256];
+	/** unique ID of the IKE_SA, which survives a reset of its SPIs */
+	u_int uid;
 	/** message ID of our last request */
 	uint32_t mid;
+	/** SHA-256 of the peer's token (R1.1-3), so memory holds no token */
+	u_char digest[HASH_SIZE_SHA256];
+	/** SHA-256 of a token not yet usable: received before the peer was
+	 * authenticated, or in a rekey response for the new SA's SPIs */
+	u_char pending[HASH_SIZE_SHA256];
+	/** SPIs of the new SA to send a token for in a rekey response */
+	spis_t successor;
 	/** exchange type of our last request, 0 if none */
 	uint8_t exchange;
 	/** we are the original initiator of the SA */
 	bool initiator;
 	/** digest holds a token's */
 	bool has_token;
+	/** pending holds a token's */
+	bool has_pending;
 	/** a token for this SA is owed in our first request on it */
 	bool owed;
-	/** SPIs of the new SA to send a token for in a rekey response */
-	spis_t successor;
 };
 
 /**
@@ -73,6 +80,11 @@ struct private_qcd_store_t {
 	 * spis_t => entry_t
 	 */
 	hashtable_t *entries;
+
+	/**
+	 * unique ID => entry_t, the same entries
+	 */
+	hashtable_t *by_uid;
 
 	/**
 	 * Number of stored tokens
@@ -136,12 +148,32 @@ static void clear_token(private_qcd_store_t *this, entry_t *entry)
 }
 
 /**
- * Destroy an entry
+ * Wipe the pending token digest of an entry
+ */
+static void clear_pending(entry_t *entry)
+{
+	memwipe(entry->pending, sizeof(entry->pending));
+	entry->has_pending = FALSE;
+}
+
+/**
+ * Destroy an entry, the caller removed it from both tables
  */
 static void destroy_entry(private_qcd_store_t *this, entry_t *entry)
 {
 	clear_token(this, entry);
+	clear_pending(entry);
 	free(entry);
+}
+
+/**
+ * Remove and destroy an entry, the caller holds the lock
+ */
+static void remove_entry(private_qcd_store_t *this, entry_t *entry)
+{
+	this->entries->remove(this->entries, &entry->spis);
+	this->by_uid->remove(this->by_uid, (void*)(uintptr_t)entry->uid);
+	destroy_entry(this, entry);
 }
 
 /**
@@ -173,42 +205,52 @@ static entry_t *find(private_qcd_store_t *this, ike_sa_id_t *id)
 }
 
 /**
- * Find or create the entry of an SA, the caller holds the lock
+ * Find or create the entry of an SA, the caller holds the lock.  An entry
+ * the SA had under other SPIs, before charon reset it (a new initiator SPI
+ * after an IKE_AUTH timeout with keyingtries, or a redirect while
+ * connecting), is removed: nothing else would ever remove it.
  */
-static entry_t *get_or_add(private_qcd_store_t *this, ike_sa_id_t *id)
+static entry_t *get_or_add(private_qcd_store_t *this, ike_sa_id_t *id,
+						   u_int uid)
 {
-	entry_t *entry = find(this, id);
+	entry_t *entry = find(this, id), *old;
 
 	if (!entry)
 	{
+		old = this->by_uid->get(this->by_uid, (void*)(uintptr_t)uid);
+		if (old)
+		{
+			remove_entry(this, old);
+		}
 		INIT(entry,
 			.spis = spis_of(id),
+			.uid = uid,
 			.initiator = id->is_initiator(id),
 		);
 		this->entries->put(this->entries, &entry->spis, entry);
+		this->by_uid->put(this->by_uid, (void*)(uintptr_t)uid, entry);
 	}
 	return entry;
 }
 
 METHOD(qcd_store_t, add, void,
-	private_qcd_store_t *this, ike_sa_id_t *id)
+	private_qcd_store_t *this, ike_sa_id_t *id, u_int uid)
 {
 	this->mutex->lock(this->mutex);
-	get_or_add(this, id);
+	get_or_add(this, id, uid);
 	this->mutex->unlock(this->mutex);
 }
 
 METHOD(qcd_store_t, remove_, void,
-	private_qcd_store_t *this, ike_sa_id_t *id)
+	private_qcd_store_t *this, u_int uid)
 {
-	spis_t key = spis_of(id);
 	entry_t *entry;
 
 	this->mutex->lock(this->mutex);
-	entry = this->entries->remove(this->entries, &key);
+	entry = this->by_uid->get(this->by_uid, (void*)(uintptr_t)uid);
 	if (entry)
 	{
-		destroy_entry(this, entry);
+		remove_entry(this, entry);
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -226,24 +268,47 @@ METHOD(qcd_store_t, contains, bool,
 }
 
 /**
- * Set the token of an entry, the caller holds the lock
+ * Make the pending token of an entry its token, if there is room, the
+ * caller holds the lock
  */
-static bool set_entry_token(private_qcd_store_t *this, entry_t *entry,
-							chunk_t token)
+static bool promote(private_qcd_store_t *this, entry_t *from, entry_t *to)
 {
-	clear_token(this, entry);
-	if (this->tokens >= this->max_tokens ||
-		!digest(this, token, entry->digest))
+	bool ok = FALSE;
+
+	if (from->has_pending)
 	{
-		return FALSE;
+		clear_token(this, to);
+		if (this->tokens < this->max_tokens)
+		{
+			memcpy(to->digest, from->pending, sizeof(to->digest));
+			to->has_token = TRUE;
+			this->tokens++;
+			ok = TRUE;
+		}
+		clear_pending(from);
 	}
-	entry->has_token = TRUE;
-	this->tokens++;
-	return TRUE;
+	return ok;
 }
 
 METHOD(qcd_store_t, set_token, bool,
-	private_qcd_store_t *this, ike_sa_id_t *id, chunk_t token)
+	private_qcd_store_t *this, ike_sa_id_t *id, chunk_t token, bool usable)
+{
+	entry_t *entry;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && digest(this, token, entry->pending))
+	{
+		entry->has_pending = TRUE;
+		ok = !usable || promote(this, entry, entry);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qcd_store_t, confirm, bool,
+	private_qcd_store_t *this, ike_sa_id_t *id)
 {
 	entry_t *entry;
 	bool ok = FALSE;
@@ -252,7 +317,7 @@ METHOD(qcd_store_t, set_token, bool,
 	entry = find(this, id);
 	if (entry)
 	{
-		ok = set_entry_token(this, entry, token);
+		ok = promote(this, entry, entry);
 	}
 	this->mutex->unlock(this->mutex);
 	return ok;
@@ -276,29 +341,28 @@ METHOD(qcd_store_t, set_request, void,
 
 METHOD(qcd_store_t, rekey, void,
 	private_qcd_store_t *this, ike_sa_id_t *old_id, ike_sa_id_t *new_id,
-	bool initiator)
+	u_int new_uid, bool initiator, bool owe)
 {
 	entry_t *old, *new;
 
 	this->mutex->lock(this->mutex);
-	new = get_or_add(this, new_id);
+	new = get_or_add(this, new_id, new_uid);
 	old = find(this, old_id);
-	if (old)
-	{
-		if (old->has_token)
-		{	/* a token in the rekey response arrived on the old SA */
-			clear_token(this, new);
-			memcpy(new->digest, old->digest, sizeof(new->digest));
-			new->has_token = TRUE;
-			this->tokens++;
-			clear_token(this, old);
-		}
-		if (!initiator)
-		{
-			old->successor = new->spis;
-		}
+	if (old && initiator)
+	{	/* the token in the rekey response, which arrived on the old SA, is
+		 * the one for the new SPIs (R4.3-2) */
+		promote(this, old, new);
 	}
-	new->owed = initiator;
+	else if (old)
+	{	/* the old SA's token is not moved: a token is for one SPI pair
+		 * (R4.3-1, R5.3-1), and a maker that binds it to the SPIs (5.1)
+		 * answers for the new SA with another one.  The old token may even
+		 * be known by now: a maker answers requests for the old, deleted
+		 * SPIs in clear.  The peer sends the new SA's token in an
+		 * INFORMATIONAL on it right after the rekey (R4.3-3). */
+		old->successor = new->spis;
+	}
+	new->owed = owe;
 	this->mutex->unlock(this->mutex);
 }
 
@@ -415,6 +479,7 @@ METHOD(qcd_store_t, destroy, void,
 	}
 	enumerator->destroy(enumerator);
 	this->entries->destroy(this->entries);
+	this->by_uid->destroy(this->by_uid);
 	DESTROY_IF(this->hasher);
 	this->mutex->destroy(this->mutex);
 	free(this);
@@ -433,6 +498,7 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 			.remove = _remove_,
 			.contains = _contains,
 			.set_token = _set_token,
+			.confirm = _confirm,
 			.set_request = _set_request,
 			.rekey = _rekey,
 			.owe = _owe,
@@ -443,6 +509,8 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 		},
 		.entries = hashtable_create((hashtable_hash_t)hash_spis,
 									(hashtable_equals_t)equals_spis, 128),
+		.by_uid = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr,
+								   128),
 		.max_tokens = max_tokens,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);

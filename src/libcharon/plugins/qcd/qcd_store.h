@@ -51,18 +51,22 @@ extern enum_name_t *qcd_match_names;
 /**
  * The "extension data" QCD keeps with each IKEv2 SA (R3-3).
  *
- * Entries are keyed by the SA's SPIs, whatever the role, and hold:
+ * Entries are keyed by the SA's SPIs, whatever the role, and by its unique
+ * ID, which survives charon resetting the SA's SPIs, and hold:
  *  - the SPIs themselves: the token maker never answers for a live SA,
  *    even if a request flips the I flag so that charon misses it (R9.2-1);
  *  - a SHA-256 digest of the peer's token, taken from protected messages
  *    only (R3-3, R1.1-3), so that no token is kept in memory (R9.1-4);
+ *  - a digest of a token not usable yet: one received before the peer was
+ *    authenticated, so that unauthenticated peers cannot fill max_tokens,
+ *    or one for the new SA in an IKE rekey response;
  *  - the message ID and exchange type of our last request, to match
  *    replies against;
  *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3)
  *    or an address change (R4.4-1).
  *
- * An entry has a fixed size, 72 bytes plus about 40 in the hash table, with or
- * without a token, and is the only allocation per SA.  Tokens are limited
+ * An entry has a fixed size, 112 bytes plus about 80 in the two hash
+ * tables, with or without a token, and is the only allocation per SA.  Tokens are limited
  * to a configured number; beyond it new tokens are not stored, which only
  * disables QCD for those SAs.  Digests are wiped when replaced or removed.
  * Thread-safe.
@@ -70,18 +74,20 @@ extern enum_name_t *qcd_match_names;
 struct qcd_store_t {
 
 	/**
-	 * Add an SA once both its SPIs are known.
+	 * Add an SA once both its SPIs are known.  An entry the same SA had
+	 * under other SPIs is removed.
 	 *
 	 * @param id		SPIs and role of the SA
+	 * @param uid		unique ID of the SA
 	 */
-	void (*add)(qcd_store_t *this, ike_sa_id_t *id);
+	void (*add)(qcd_store_t *this, ike_sa_id_t *id, u_int uid);
 
 	/**
 	 * Remove an SA and wipe its token (R5.3-1).
 	 *
-	 * @param id		SA to remove
+	 * @param uid		unique ID of the SA to remove
 	 */
-	void (*remove)(qcd_store_t *this, ike_sa_id_t *id);
+	void (*remove)(qcd_store_t *this, u_int uid);
 
 	/**
 	 * Check whether an SA with these SPIs exists, in either role.
@@ -93,13 +99,26 @@ struct qcd_store_t {
 	bool (*contains)(qcd_store_t *this, uint64_t spi_i, uint64_t spi_r);
 
 	/**
-	 * Store the peer's token for an SA, replacing an earlier one (R4.4-2).
+	 * Store the peer's token for an SA.  A usable token replaces an
+	 * earlier one (R4.4-2); one that is not usable yet is kept aside until
+	 * confirm() or rekey(), without counting against max_tokens.
 	 *
 	 * @param id		SA
 	 * @param token		token, QCD_TOKEN_MIN to QCD_TOKEN_MAX bytes
+	 * @param usable	TRUE if the peer is authenticated and the token is
+	 *					for this SA
 	 * @return			FALSE if the SA is unknown or the store is full
 	 */
-	bool (*set_token)(qcd_store_t *this, ike_sa_id_t *id, chunk_t token);
+	bool (*set_token)(qcd_store_t *this, ike_sa_id_t *id, chunk_t token,
+					  bool usable);
+
+	/**
+	 * Make a token kept aside usable, once the peer is authenticated.
+	 *
+	 * @param id		SA
+	 * @return			TRUE if a token became usable
+	 */
+	bool (*confirm)(qcd_store_t *this, ike_sa_id_t *id);
 
 	/**
 	 * Remember our last request on an SA.
@@ -112,15 +131,19 @@ struct qcd_store_t {
 						exchange_type_t exchange);
 
 	/**
-	 * Move the peer's token from the old to the new SA of an IKE rekey,
-	 * and remember what token we owe the peer.
+	 * Add the new SA of an IKE rekey, give it the token the peer sent for
+	 * it in the rekey response, and remember what token we owe the peer.
+	 * The old SA's own token is not moved (R4.3-1, R5.3-1).
 	 *
 	 * @param old		rekeyed SA
 	 * @param new		new SA
+	 * @param new_uid	unique ID of the new SA
 	 * @param initiator	TRUE if we initiated the rekey
+	 * @param owe		TRUE to send our token in our first request on the
+	 *					new SA (R4.3-3)
 	 */
 	void (*rekey)(qcd_store_t *this, ike_sa_id_t *old, ike_sa_id_t *new,
-				  bool initiator);
+				  u_int new_uid, bool initiator, bool owe);
 
 	/**
 	 * Owe the peer a new token for an SA, in our next request on it.

@@ -16,6 +16,8 @@
 
 #include <qcd_limiter.h>
 
+#include <threading/thread.h>
+#include <time.h>
 #include <unistd.h>
 
 /**
@@ -89,6 +91,80 @@ START_TEST(test_refill)
 }
 END_TEST
 
+START_TEST(test_refill_backwards)
+{
+	/* 5 thousandths of a token left, last refilled at 1001 ms; a thread
+	 * that read the clock earlier (1000 ms) must not refill it: as an
+	 * unsigned interval, 1000 - 1001 filled it to the full burst */
+	qcd_bucket_t bucket = { .tokens = 5, .last = 1001 };
+
+	ck_assert(!qcd_bucket_refill(&bucket, 100, 200, 1000));
+	ck_assert_int_eq(bucket.tokens, 5);
+	ck_assert_int_eq(bucket.last, 1001);
+	/* and the time of the last refill never moves backwards: 10 ms after
+	 * 1001 add exactly one token at 100/s */
+	ck_assert(qcd_bucket_refill(&bucket, 100, 200, 1011));
+	ck_assert_int_eq(bucket.tokens, 1005);
+	ck_assert_int_eq(bucket.last, 1011);
+	/* capped at the burst */
+	ck_assert(qcd_bucket_refill(&bucket, 100, 200, 1000000));
+	ck_assert_int_eq(bucket.tokens, 200 * 1000);
+}
+END_TEST
+
+/** Threads of the concurrency test */
+#define THREADS 4
+
+/** Shared state of the concurrency test */
+static struct {
+	qcd_limiter_t *limiter;
+	host_t *src;
+	time_t end;
+	int allowed[THREADS];
+} race;
+
+static void *race_thread(intptr_t i)
+{
+	while (time_monotonic(NULL) < race.end)
+	{
+		race.allowed[i] += race.limiter->allow(race.limiter, race.src);
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent)
+{
+	thread_t *threads[THREADS];
+	struct timespec start, stop;
+	double elapsed;
+	int i, total = 0;
+
+	/* the defaults: 100/s with a burst of 200, 20/s and 100 per source */
+	race.limiter = qcd_limiter_create(100, 200, 20, 100);
+	race.src = host_create_from_string("192.0.2.1", 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	race.end = time_monotonic(NULL) + 2;
+	for (i = 0; i < THREADS; i++)
+	{
+		race.allowed[i] = 0;
+		threads[i] = thread_create((thread_main_t)race_thread, (void*)(intptr_t)i);
+	}
+	for (i = 0; i < THREADS; i++)
+	{
+		threads[i]->join(threads[i]);
+		total += race.allowed[i];
+	}
+	clock_gettime(CLOCK_MONOTONIC, &stop);
+	elapsed = stop.tv_sec - start.tv_sec + (stop.tv_nsec - start.tv_nsec) / 1e9;
+	/* R8.1-3, R8.1-4: never more than the source's burst plus its rate over
+	 * the time the threads ran (+1 for rounding at the edges) */
+	ck_assert_int_ge(total, 100);
+	ck_assert_int_le(total, 100 + 20 * elapsed + 1);
+	race.src->destroy(race.src);
+	race.limiter->destroy(race.limiter);
+}
+END_TEST
+
 /**
  * Unset what test_settings sets, so that later tests see the defaults
  */
@@ -150,6 +226,12 @@ Suite *limiter_suite_create()
 	tcase_add_test(tc, test_global_burst);
 	tcase_add_test(tc, test_unlimited);
 	tcase_add_test(tc, test_refill);
+	tcase_add_test(tc, test_refill_backwards);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("concurrency");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_concurrent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("settings");

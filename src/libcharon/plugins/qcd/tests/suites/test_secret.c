@@ -16,7 +16,10 @@
 
 #include <qcd_secret.h>
 
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /**
@@ -176,8 +179,12 @@ START_TEST(test_wrong_owner)
 {
 	char *path = qcd_tests_path("qcd.secret");
 
+	qcd_secret_t *secret;
+
 	qcd_tests_write(path, valid_file(1), 0600);
-	ck_assert(qcd_secret_load(path, FALSE) != NULL);
+	secret = qcd_secret_load(path, FALSE);
+	ck_assert(secret != NULL);
+	secret->destroy(secret);
 	if (geteuid() != 0)
 	{	/* only root can give the file away */
 		return;
@@ -196,6 +203,105 @@ START_TEST(test_symlink)
 	unlink(path);
 	ck_assert_int_eq(symlink(target, path), 0);
 	ck_assert(qcd_secret_load(path, TRUE) == NULL);
+}
+END_TEST
+
+START_TEST(test_fifo)
+{
+	char *path = qcd_tests_path("qcd.secret");
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	/* refused at once: without O_NONBLOCK, open() waits for a writer and
+	 * charon with it; SIGALRM ends the test binary if it hangs */
+	alarm(10);
+	ck_assert(qcd_secret_load(path, TRUE) == NULL);
+	alarm(0);
+	ck_assert_int_eq(count_files(), 1);
+}
+END_TEST
+
+/**
+ * The PID of a process that no longer exists
+ */
+static pid_t dead_pid()
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+	{
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+START_TEST(test_stale_temp)
+{
+	char *path = qcd_tests_path("qcd.secret"), stale[128], live[128];
+	char other[128];
+	qcd_secret_t *secret;
+
+	/* a writer killed between writing its temporary file and renaming it
+	 * leaves <path>.<pid>.XXXXXX with a secret in it */
+	snprintf(stale, sizeof(stale), "%s.%u.a1B2c3", path, dead_pid());
+	snprintf(live, sizeof(live), "%s.%u.a1B2c3", path, getppid());
+	snprintf(other, sizeof(other), "%s.backup", path);
+	qcd_tests_write(stale, valid_file(1), 0600);
+	qcd_tests_write(live, valid_file(1), 0600);
+	qcd_tests_write(other, valid_file(1), 0600);
+	secret = qcd_secret_load(path, TRUE);
+	ck_assert(secret != NULL);
+	secret->destroy(secret);
+	ck_assert(access(stale, F_OK) != 0);
+	/* a writer that may still be at work, and files not ours, stay */
+	ck_assert_int_eq(access(live, F_OK), 0);
+	ck_assert_int_eq(access(other, F_OK), 0);
+	ck_assert_int_eq(count_files(), 3);
+}
+END_TEST
+
+/** Processes creating the file at once */
+#define CREATORS 6
+
+START_TEST(test_create_race)
+{
+	char *path = qcd_tests_path("qcd.secret"), fp[CREATORS][9];
+	int fds[CREATORS][2], i, status;
+	pid_t pids[CREATORS];
+	qcd_secret_t *secret;
+
+	/* the losers of the race read the winner's file, none fails */
+	for (i = 0; i < CREATORS; i++)
+	{
+		ck_assert_int_eq(pipe(fds[i]), 0);
+		pids[i] = fork();
+		if (pids[i] == 0)
+		{
+			secret = qcd_secret_load(path, TRUE);
+			if (!secret ||
+				write(fds[i][1], secret->get_fingerprint(secret), 8) != 8)
+			{
+				_exit(1);
+			}
+			_exit(0);
+		}
+		close(fds[i][1]);
+	}
+	for (i = 0; i < CREATORS; i++)
+	{
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		ck_assert_int_eq(read(fds[i][0], fp[i], 8), 8);
+		fp[i][8] = '\0';
+		close(fds[i][0]);
+		ck_assert_str_eq(fp[i], fp[0]);
+	}
+	secret = qcd_secret_load(path, FALSE);
+	ck_assert(secret != NULL);
+	ck_assert_str_eq(secret->get_fingerprint(secret), fp[0]);
+	secret->destroy(secret);
+	ck_assert_int_eq(count_files(), 1);
 }
 END_TEST
 
@@ -246,6 +352,8 @@ Suite *secret_suite_create()
 	tcase_add_checked_fixture(tc, qcd_tests_tmpdir, qcd_tests_cleanup);
 	tcase_add_test(tc, test_create_and_reload);
 	tcase_add_test(tc, test_fingerprint);
+	tcase_add_test(tc, test_stale_temp);
+	tcase_add_loop_test(tc, test_create_race, 0, 10);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refuse");
@@ -254,6 +362,7 @@ Suite *secret_suite_create()
 	tcase_add_test(tc, test_trailing_data);
 	tcase_add_test(tc, test_wrong_owner);
 	tcase_add_test(tc, test_symlink);
+	tcase_add_test(tc, test_fifo);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rotate");

@@ -62,13 +62,13 @@ START_TEST(test_contains)
 	ike_sa_id_t *a = id(1, 2, TRUE);
 
 	ck_assert(!store->contains(store, htobe64(1), htobe64(2)));
-	store->add(store, a);
-	store->add(store, a);
+	store->add(store, a, 1);
+	store->add(store, a, 1);
 	ck_assert_int_eq(store->get_count(store, NULL), 1);
 	/* by SPIs, whatever the role or I flag (R9.2-1) */
 	ck_assert(store->contains(store, htobe64(1), htobe64(2)));
 	ck_assert(!store->contains(store, htobe64(2), htobe64(1)));
-	store->remove(store, a);
+	store->remove(store, 1);
 	ck_assert(!store->contains(store, htobe64(1), htobe64(2)));
 	ck_assert_int_eq(store->get_count(store, NULL), 0);
 	a->destroy(a);
@@ -84,14 +84,14 @@ START_TEST(test_match)
 
 	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_a);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_SA);
-	store->add(store, a);
+	store->add(store, a, 1);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
 	store->set_request(store, a, 5, CREATE_CHILD_SA);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
-	ck_assert(store->set_token(store, a, tok_b));
+	ck_assert(store->set_token(store, a, tok_b, TRUE));
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
 	/* a new token replaces the old one (R4.4-2) */
-	ck_assert(store->set_token(store, a, tok_a));
+	ck_assert(store->set_token(store, a, tok_a, TRUE));
 	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_b);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
 	/* other message ID, other exchange type */
@@ -118,7 +118,7 @@ START_TEST(test_match)
 }
 END_TEST
 
-START_TEST(test_rekey)
+START_TEST(test_rekey_responder)
 {
 	qcd_store_t *store = qcd_store_create(10);
 	ike_sa_id_t *old = id(1, 2, TRUE), *new = id(3, 4, FALSE), *out = NULL;
@@ -126,39 +126,148 @@ START_TEST(test_rekey)
 	qcd_reply_t r;
 	u_int tokens;
 
-	store->add(store, old);
-	store->set_token(store, old, tok_a);
-	/* rekey we responded to: the token moves, we owe one in the response */
-	store->rekey(store, old, new, FALSE);
-	ck_assert_int_eq(store->get_count(store, &tokens), 2);
-	ck_assert_int_eq(tokens, 1);
+	store->add(store, old, 1);
+	ck_assert(store->set_token(store, old, tok_a, TRUE));
+	/* rekey we responded to: we owe our token in the response */
+	store->rekey(store, old, new, 2, FALSE, FALSE);
 	ck_assert(!store->take_owed(store, old, FALSE, &spi_i, &spi_r));
 	ck_assert(store->take_owed(store, old, TRUE, &spi_i, &spi_r));
 	ck_assert(spi_i == htobe64(3) && spi_r == htobe64(4));
 	ck_assert(!store->take_owed(store, old, TRUE, &spi_i, &spi_r));
 	ck_assert(!store->take_owed(store, new, FALSE, &spi_i, &spi_r));
 
+	/* the old SA's token, made for its SPIs, stays with it and is not the
+	 * new SA's (R4.3-1, R5.3-1) */
+	ck_assert_int_eq(store->get_count(store, &tokens), 2);
+	ck_assert_int_eq(tokens, 1);
 	store->set_request(store, new, 0, INFORMATIONAL);
 	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
+	/* the peer's INFORMATIONAL on the new SA brings its token (R4.3-3) */
+	ck_assert(store->set_token(store, new, tok_b, TRUE));
+	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_b);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
 	out->destroy(out);
-	r = reply(1, 2, 0, INFORMATIONAL, 1, tok_a);
-	store->set_request(store, old, 0, INFORMATIONAL);
-	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
 
-	/* rekey we initiated: we owe a token in the first request on it */
-	store->remove(store, old);
-	store->rekey(store, new, old, TRUE);
-	ck_assert(store->take_owed(store, old, FALSE, &spi_i, &spi_r));
-	ck_assert(spi_i == htobe64(1) && spi_r == htobe64(2));
-	ck_assert(!store->take_owed(store, old, FALSE, &spi_i, &spi_r));
-
-	store->remove(store, new);
-	store->remove(store, old);
+	store->remove(store, 1);
+	store->remove(store, 2);
 	ck_assert_int_eq(store->get_count(store, &tokens), 0);
 	ck_assert_int_eq(tokens, 0);
 	old->destroy(old);
 	new->destroy(new);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_rekey_initiator)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *old = id(1, 2, TRUE), *new = id(3, 4, TRUE), *out = NULL;
+	uint64_t spi_i, spi_r;
+	qcd_reply_t r;
+	u_int tokens;
+
+	store->add(store, old, 1);
+	ck_assert(store->set_token(store, old, tok_a, TRUE));
+	/* the rekey response carries the token for the new SPIs (R4.3-2); it
+	 * arrives on the old SA, whose own token stays valid */
+	ck_assert(store->set_token(store, old, tok_b, FALSE));
+	store->set_request(store, old, 7, INFORMATIONAL);
+	r = reply(1, 2, 7, INFORMATIONAL, 1, tok_b);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	r = reply(1, 2, 7, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+
+	/* we initiated, and as a maker owe our token in the first request */
+	store->rekey(store, old, new, 2, TRUE, TRUE);
+	ck_assert(store->take_owed(store, new, FALSE, &spi_i, &spi_r));
+	ck_assert(spi_i == htobe64(3) && spi_r == htobe64(4));
+	ck_assert(!store->take_owed(store, new, FALSE, &spi_i, &spi_r));
+	ck_assert(!store->take_owed(store, old, TRUE, &spi_i, &spi_r));
+
+	store->set_request(store, new, 0, INFORMATIONAL);
+	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_b);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	ck_assert_int_eq(store->get_count(store, &tokens), 2);
+	ck_assert_int_eq(tokens, 2);
+
+	store->remove(store, 1);
+	store->remove(store, 2);
+	ck_assert_int_eq(store->get_count(store, &tokens), 0);
+	ck_assert_int_eq(tokens, 0);
+	old->destroy(old);
+	new->destroy(new);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_reset)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *first = id(1, 2, TRUE), *second = id(5, 0, TRUE);
+	ike_sa_id_t *third = id(6, 7, TRUE);
+	u_int tokens;
+
+	/* charon resets an IKE_SA whose IKE_AUTH timed out (keyingtries):
+	 * a new SPIi, SPIr 0, then keys again with the new SPIs, under the
+	 * same unique ID; the entry of the old SPIs must not stay behind */
+	store->add(store, first, 42);
+	ck_assert(store->set_token(store, first, tok_a, FALSE));
+	store->add(store, third, 42);
+	ck_assert_int_eq(store->get_count(store, &tokens), 1);
+	ck_assert(!store->contains(store, htobe64(1), htobe64(2)));
+	ck_assert(store->contains(store, htobe64(6), htobe64(7)));
+	/* removal by unique ID, whatever SPIs the SA has now */
+	store->remove(store, 42);
+	ck_assert_int_eq(store->get_count(store, &tokens), 0);
+	ck_assert_int_eq(tokens, 0);
+	/* other SAs are not touched */
+	store->add(store, first, 1);
+	store->add(store, third, 2);
+	store->remove(store, 3);
+	ck_assert_int_eq(store->get_count(store, NULL), 2);
+	store->remove(store, 1);
+	store->remove(store, 2);
+	first->destroy(first);
+	second->destroy(second);
+	third->destroy(third);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_pending)
+{
+	qcd_store_t *store = qcd_store_create(1);
+	ike_sa_id_t *a = id(1, 2, FALSE), *b = id(3, 4, FALSE), *out = NULL;
+	qcd_reply_t r;
+	u_int tokens;
+
+	store->add(store, a, 1);
+	store->add(store, b, 2);
+	store->set_request(store, a, 3, INFORMATIONAL);
+	/* tokens from unauthenticated peers neither count nor verify */
+	ck_assert(store->set_token(store, a, tok_a, FALSE));
+	ck_assert(store->set_token(store, b, tok_a, FALSE));
+	store->get_count(store, &tokens);
+	ck_assert_int_eq(tokens, 0);
+	r = reply(1, 2, 3, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
+	/* once authenticated they do, within max_tokens */
+	ck_assert(store->confirm(store, a));
+	ck_assert(!store->confirm(store, a));
+	ck_assert(!store->confirm(store, b));
+	store->get_count(store, &tokens);
+	ck_assert_int_eq(tokens, 1);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+	store->remove(store, 1);
+	store->remove(store, 2);
+	a->destroy(a);
+	b->destroy(b);
 	store->destroy(store);
 }
 END_TEST
@@ -169,7 +278,7 @@ START_TEST(test_owe)
 	ike_sa_id_t *a = id(1, 2, FALSE), *unknown = id(7, 8, TRUE);
 	uint64_t spi_i, spi_r;
 
-	store->add(store, a);
+	store->add(store, a, 1);
 	ck_assert(!store->take_owed(store, a, FALSE, &spi_i, &spi_r));
 	/* after an address change, once, in a request (R4.4-1) */
 	store->owe(store, a);
@@ -196,20 +305,20 @@ START_TEST(test_bound)
 	for (i = 0; i < 3; i++)
 	{
 		ids[i] = id(10 + i, 20 + i, TRUE);
-		store->add(store, ids[i]);
+		store->add(store, ids[i], i + 1);
 	}
-	ck_assert(store->set_token(store, ids[0], tok_a));
-	ck_assert(store->set_token(store, ids[1], tok_a));
-	ck_assert(!store->set_token(store, ids[2], tok_a));
+	ck_assert(store->set_token(store, ids[0], tok_a, TRUE));
+	ck_assert(store->set_token(store, ids[1], tok_a, TRUE));
+	ck_assert(!store->set_token(store, ids[2], tok_a, TRUE));
 	/* replacing does not count twice */
-	ck_assert(store->set_token(store, ids[1], tok_b));
+	ck_assert(store->set_token(store, ids[1], tok_b, TRUE));
 	ck_assert_int_eq(store->get_count(store, &tokens), 3);
 	ck_assert_int_eq(tokens, 2);
 	/* removal frees room */
-	store->remove(store, ids[0]);
-	ck_assert(store->set_token(store, ids[2], tok_a));
+	store->remove(store, 1);
+	ck_assert(store->set_token(store, ids[2], tok_a, TRUE));
 	/* unknown SA */
-	ck_assert(!store->set_token(store, ids[0], tok_a));
+	ck_assert(!store->set_token(store, ids[0], tok_a, TRUE));
 	for (i = 0; i < 3; i++)
 	{
 		ids[i]->destroy(ids[i]);
@@ -227,7 +336,10 @@ Suite *store_suite_create()
 	tc = tcase_create("entries");
 	tcase_add_test(tc, test_contains);
 	tcase_add_test(tc, test_match);
-	tcase_add_test(tc, test_rekey);
+	tcase_add_test(tc, test_rekey_responder);
+	tcase_add_test(tc, test_rekey_initiator);
+	tcase_add_test(tc, test_reset);
+	tcase_add_test(tc, test_pending);
 	tcase_add_test(tc, test_owe);
 	tcase_add_test(tc, test_bound);
 	suite_add_tcase(s, tc);

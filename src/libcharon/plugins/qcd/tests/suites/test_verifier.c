@@ -36,8 +36,8 @@ static void setup()
 	verifier = qcd_verifier_create(store);
 	sa = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0xaa), htobe64(0xbb),
 						  TRUE);
-	store->add(store, sa);
-	store->set_token(store, sa, token);
+	store->add(store, sa, 1);
+	store->set_token(store, sa, token, TRUE);
 	store->set_request(store, sa, 4, INFORMATIONAL);
 }
 
