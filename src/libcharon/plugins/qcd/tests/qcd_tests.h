@@ -30,6 +30,7 @@ Suite *limiter_suite_create();
 Suite *store_suite_create();
 Suite *message_suite_create();
 Suite *verifier_suite_create();
+Suite *stress_suite_create();
 
 /**
  * Write a file with the given mode, for secret file tests

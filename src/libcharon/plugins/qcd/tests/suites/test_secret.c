@@ -279,12 +279,10 @@ START_TEST(test_create_race)
 		if (pids[i] == 0)
 		{
 			secret = qcd_secret_load(path, TRUE);
-			if (!secret ||
-				write(fds[i][1], secret->get_fingerprint(secret), 8) != 8)
-			{
-				_exit(1);
-			}
-			_exit(0);
+			status = secret &&
+				write(fds[i][1], secret->get_fingerprint(secret), 8) == 8;
+			DESTROY_IF(secret);
+			_exit(status ? 0 : 1);
 		}
 		close(fds[i][1]);
 	}
