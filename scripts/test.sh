@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs what is missing, builds, and runs every test: the unit tests
-# (make check) and all namespace scenarios. Exits non-zero on any failure.
+# (make check), the same under sanitizers and valgrind, the fuzz targets
+# (QCD_FUZZ_SECONDS each, default 60), crash-injected secret writes, all
+# namespace scenarios, and smoke runs of the benchmarks.  Exits non-zero
+# on any failure.
 #
 # usage: scripts/test.sh [scenario ...]   (default: all scenarios)
 set -u
@@ -14,6 +17,15 @@ if make -C "$top/build/obj" -j"$(nproc)" check >"$top/build/obj/check.out" 2>&1;
 else
 	cat "$top/build/obj/qcd_tests.log" 2>/dev/null || tail -n 30 "$top/build/obj/check.out"
 	status=1
+fi
+
+if [ $# -eq 0 ]; then
+	echo "== sanitizers: unit tests under ASan+UBSan, TSan, valgrind"
+	"$top/scripts/sanitizers.sh" || status=1
+	echo "== fuzzing, ${QCD_FUZZ_SECONDS:-60}s per target"
+	"$top/scripts/fuzz.sh" "${QCD_FUZZ_SECONDS:-60}" || status=1
+	echo "== secret file writes killed at random moments"
+	"$top/testing/crash-secret" || status=1
 fi
 
 echo "== scenarios (Debian's charon)"
