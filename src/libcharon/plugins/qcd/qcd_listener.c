@@ -304,7 +304,10 @@ METHOD(listener_t, ike_state_change, bool,
 	{
 		case IKE_ESTABLISHED:
 			/* the peer is authenticated, its token from IKE_AUTH counts */
-			this->store->confirm(this->store, ike_sa->get_id(ike_sa));
+			if (this->store->confirm(this->store, ike_sa->get_id(ike_sa)))
+			{
+				log_count(this);
+			}
 			break;
 		case IKE_DESTROYING:
 			/* R5.3-1; by unique ID, whatever SPIs the SA had */
