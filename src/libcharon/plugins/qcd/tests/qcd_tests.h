@@ -31,6 +31,8 @@ Suite *store_suite_create();
 Suite *message_suite_create();
 Suite *verifier_suite_create();
 Suite *stress_suite_create();
+Suite *responder_suite_create();
+Suite *connect_manager_suite_create();
 
 /**
  * Write a file with the given mode, for secret file tests
