@@ -33,6 +33,7 @@ Suite *verifier_suite_create();
 Suite *stress_suite_create();
 Suite *responder_suite_create();
 Suite *connect_manager_suite_create();
+Suite *plugin_suite_create();
 
 /**
  * Write a file with the given mode, for secret file tests

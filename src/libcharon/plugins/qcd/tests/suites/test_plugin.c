@@ -1,0 +1,124 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "../qcd_tests.h"
+
+#include <qcd_plugin.h>
+#include <qcd_secret.h>
+
+#include <daemon.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/** charon finds it with dlsym(), no header declares it */
+plugin_t *qcd_plugin_create();
+
+/** What the plugin logged, one line after the other */
+static logger_t logger;
+static char logged[4096];
+
+METHOD(logger_t, log_, void,
+	logger_t *this, debug_t group, level_t level, int thread,
+	ike_sa_t *ike_sa, const char *message)
+{
+	if (strlen(logged) + strlen(message) + 2 < sizeof(logged))
+	{
+		strcat(logged, message);
+		strcat(logged, "\n");
+	}
+}
+
+METHOD(logger_t, get_level, level_t,
+	logger_t *this, debug_t group)
+{
+	return LEVEL_CTRL;
+}
+
+/**
+ * Whether the plugin logged a line containing str since the last call
+ */
+static bool said(char *str)
+{
+	bool found = strstr(logged, str) != NULL;
+
+	logged[0] = '\0';
+	return found;
+}
+
+START_TEST(test_reload)
+{
+	char *path = qcd_tests_path("qcd.secret");
+	u_char known[8 + 32] = "QCDS\x01\x01";
+	plugin_feature_t *features;
+	plugin_t *plugin;
+	struct stat st;
+	int i;
+
+	logger = (logger_t){ .log = _log_, .get_level = _get_level };
+	charon->bus->add_logger(charon->bus, &logger);
+	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", path,
+						   lib->ns);
+	plugin = qcd_plugin_create();
+	ck_assert_int_ge(plugin->get_features(plugin, &features), 1);
+
+	/* charon's first start creates the secret */
+	logged[0] = '\0';
+	ck_assert(features[0].arg.cb.f(plugin, &features[0], TRUE,
+								   features[0].arg.cb.data));
+	ck_assert(said("qcd: created secret file"));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+	/* a reload with the file gone keeps the secret in memory and creates
+	 * none: a new one would invalidate every token given out */
+	unlink(path);
+	ck_assert(!plugin->reload(plugin));
+	ck_assert(said("keeping the previous secret"));
+	ck_assert(access(path, F_OK) != 0);
+
+	/* a reload with a refused file keeps it too, and leaves the file */
+	qcd_tests_write(path, chunk_from_thing(known), 0644);
+	ck_assert(!plugin->reload(plugin));
+	ck_assert(said("keeping the previous secret"));
+
+	/* a reload with a valid file (rotated, restored) takes it */
+	for (i = 0; i < QCD_SECRET_LEN; i++)
+	{
+		known[8 + i] = i;
+	}
+	qcd_tests_write(path, chunk_from_thing(known), 0600);
+	ck_assert(plugin->reload(plugin));
+	ck_assert(said("fingerprint 630dcd29"));
+
+	ck_assert(features[0].arg.cb.f(plugin, &features[0], FALSE,
+								   features[0].arg.cb.data));
+	plugin->destroy(plugin);
+	charon->bus->remove_logger(charon->bus, &logger);
+	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", NULL,
+						   lib->ns);
+}
+END_TEST
+
+Suite *plugin_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("plugin");
+	tc = tcase_create("reload");
+	tcase_add_checked_fixture(tc, qcd_tests_tmpdir, qcd_tests_cleanup);
+	tcase_add_test(tc, test_reload);
+	suite_add_tcase(s, tc);
+	return s;
+}
