@@ -112,6 +112,7 @@ int main(int argc, char *argv[])
 	srunner_add_suite(runner, verifier_suite_create());
 	srunner_add_suite(runner, responder_suite_create());
 	srunner_add_suite(runner, connect_manager_suite_create());
+	srunner_add_suite(runner, listener_suite_create());
 	srunner_add_suite(runner, plugin_suite_create());
 	srunner_add_suite(runner, stress_suite_create());
 	/* no fork: the library is initialized once */

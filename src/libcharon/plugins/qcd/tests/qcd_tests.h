@@ -34,6 +34,7 @@ Suite *stress_suite_create();
 Suite *responder_suite_create();
 Suite *connect_manager_suite_create();
 Suite *plugin_suite_create();
+Suite *listener_suite_create();
 
 /**
  * Write a file with the given mode, for secret file tests

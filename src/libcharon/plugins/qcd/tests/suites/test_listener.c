@@ -1,0 +1,214 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "../qcd_tests.h"
+
+#include <qcd_listener.h>
+#include <qcd_secret.h>
+#include <qcd_verifier.h>
+
+#include <daemon.h>
+#include <encoding/payloads/auth_payload.h>
+#include <encoding/payloads/eap_payload.h>
+#include <encoding/payloads/id_payload.h>
+
+static qcd_store_t *store;
+static qcd_token_t *token;
+static qcd_verifier_t *verifier;
+static qcd_listener_t *listener;
+static ike_sa_t *ike_sa;
+
+static chunk_t peer_token = chunk_from_chars(
+	0x01,0x02,0x03,0x04,0x05,0x06,0x07,0x08,0x09,0x0a,0x0b,0x0c,0x0d,0x0e,0x0f,0x10);
+
+static void setup()
+{
+	qcd_secret_t *secret;
+	ike_sa_id_t *id;
+
+	qcd_tests_tmpdir();
+	secret = qcd_secret_load(qcd_tests_path("qcd.secret"), TRUE);
+	ck_assert(secret != NULL);
+	token = qcd_token_create(QCD_METHOD_SPI);
+	ck_assert(token->set_secret(token, secret));
+	secret->destroy(secret);
+	store = qcd_store_create(10);
+	/* both roles; the responder is not needed by these hooks */
+	verifier = qcd_verifier_create(store);
+	listener = qcd_listener_create(store, token, NULL, verifier);
+	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
+						  htobe64(0x2222), TRUE);
+	ike_sa = ike_sa_create(id, TRUE, IKEV2);
+	id->destroy(id);
+	ck_assert(ike_sa != NULL);
+	store->add(store, ike_sa->get_id(ike_sa), ike_sa->get_unique_id(ike_sa));
+}
+
+static void teardown()
+{
+	ike_sa->destroy(ike_sa);
+	listener->destroy(listener);
+	verifier->destroy(verifier);
+	store->destroy(store);
+	token->destroy(token);
+	qcd_tests_cleanup();
+}
+
+/**
+ * A message of our IKE_SA with the given payloads (NULL-terminated)
+ */
+static message_t *message(exchange_type_t exchange, bool request, ...)
+{
+	message_t *msg;
+	payload_t *payload;
+	va_list args;
+
+	msg = message_create(IKEV2_MAJOR_VERSION, IKEV2_MINOR_VERSION);
+	msg->set_exchange_type(msg, exchange);
+	msg->set_request(msg, request);
+	msg->set_ike_sa_id(msg, ike_sa->get_id(ike_sa));
+	va_start(args, request);
+	while ((payload = va_arg(args, payload_t*)))
+	{
+		msg->add_payload(msg, payload);
+	}
+	va_end(args);
+	return msg;
+}
+
+/**
+ * Pass an outgoing message through the hook, TRUE if it got our token for
+ * the SA's SPIs
+ */
+static bool sent_token(message_t *msg)
+{
+	u_char expected[QCD_TOKEN_LEN];
+	notify_payload_t *notify;
+	bool found;
+
+	ck_assert(listener->listener.message(&listener->listener, ike_sa, msg,
+										 FALSE, TRUE));
+	notify = msg->get_notify(msg, QUICK_CRASH_DETECTION);
+	found = notify != NULL;
+	if (found)
+	{
+		ck_assert(token->compute(token, 0, ike_sa->get_id(ike_sa), NULL,
+								 expected));
+		ck_assert(chunk_equals(notify->get_notification_data(notify),
+							   chunk_from_thing(expected)));
+		/* protocol ID 0, erratum 3449; no SPI (R4.1-2) */
+		ck_assert_int_eq(notify->get_protocol_id(notify), 0);
+		ck_assert_int_eq(notify->get_spi_data(notify).len, 0);
+	}
+	msg->destroy(msg);
+	return found;
+}
+
+START_TEST(test_maker)
+{
+	identification_t *me = identification_create_from_string("carol");
+
+	/* the initiator's first IKE_AUTH request, with IDi (R3-1) */
+	ck_assert(sent_token(message(IKE_AUTH, TRUE,
+				id_payload_create_from_identification(PLV2_ID_INITIATOR, me),
+				NULL)));
+	/* later IKE_AUTH requests (EAP rounds) carry none */
+	ck_assert(!sent_token(message(IKE_AUTH, TRUE,
+				eap_payload_create_code(EAP_RESPONSE, 1), NULL)));
+	/* the responder's final IKE_AUTH response with AUTH (R4.2-1), not one
+	 * that goes on with EAP */
+	ck_assert(sent_token(message(IKE_AUTH, FALSE, auth_payload_create(),
+								 NULL)));
+	ck_assert(!sent_token(message(IKE_AUTH, FALSE, auth_payload_create(),
+				eap_payload_create_code(EAP_REQUEST, 1), NULL)));
+	/* nothing in IKE_SA_INIT, in DPDs and rekeys that owe nothing */
+	ck_assert(!sent_token(message(IKE_SA_INIT, TRUE, NULL)));
+	ck_assert(!sent_token(message(INFORMATIONAL, TRUE, NULL)));
+	ck_assert(!sent_token(message(CREATE_CHILD_SA, FALSE, NULL)));
+	/* after an address change with the address method, once (R4.4-1) */
+	store->owe(store, ike_sa->get_id(ike_sa));
+	ck_assert(sent_token(message(INFORMATIONAL, TRUE, NULL)));
+	ck_assert(!sent_token(message(INFORMATIONAL, TRUE, NULL)));
+	me->destroy(me);
+}
+END_TEST
+
+/**
+ * Pass an incoming message with a token through the hook
+ */
+static void receive(exchange_type_t exchange, bool request, chunk_t data)
+{
+	message_t *msg = message(exchange, request, NULL);
+
+	msg->add_notify(msg, FALSE, QUICK_CRASH_DETECTION, data);
+	ck_assert(listener->listener.message(&listener->listener, ike_sa, msg,
+										 TRUE, TRUE));
+	msg->destroy(msg);
+}
+
+/**
+ * Number of usable tokens in the store
+ */
+static u_int tokens()
+{
+	u_int count;
+
+	store->get_count(store, &count);
+	return count;
+}
+
+START_TEST(test_taker)
+{
+	u_char long_token[QCD_TOKEN_MAX + 1] = {};
+
+	/* in IKE_AUTH, before the peer is authenticated: kept aside */
+	receive(IKE_AUTH, FALSE, peer_token);
+	ck_assert_int_eq(tokens(), 0);
+	/* usable once the IKE_SA is established */
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert_int_eq(tokens(), 1);
+	/* IKE_SA_INIT is unprotected: never (R3-3) */
+	store->remove(store, ike_sa->get_unique_id(ike_sa));
+	store->add(store, ike_sa->get_id(ike_sa), ike_sa->get_unique_id(ike_sa));
+	ike_sa->set_state(ike_sa, IKE_ESTABLISHED);
+	receive(IKE_SA_INIT, FALSE, peer_token);
+	ck_assert_int_eq(tokens(), 0);
+	/* tokens of a wrong length are ignored */
+	receive(INFORMATIONAL, TRUE, chunk_create(long_token, QCD_TOKEN_MAX + 1));
+	receive(INFORMATIONAL, TRUE, chunk_create(long_token, QCD_TOKEN_MIN - 1));
+	ck_assert_int_eq(tokens(), 0);
+	/* on an established IKE_SA, e.g. after a rekey (R4.3-3) */
+	receive(INFORMATIONAL, TRUE, peer_token);
+	ck_assert_int_eq(tokens(), 1);
+	/* gone with the IKE_SA (R5.3-1) */
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_DESTROYING));
+	ck_assert_int_eq(store->get_count(store, NULL), 0);
+}
+END_TEST
+
+Suite *listener_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("listener");
+	tc = tcase_create("message");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_maker);
+	tcase_add_test(tc, test_taker);
+	suite_add_tcase(s, tc);
+	return s;
+}
