@@ -15,6 +15,7 @@
 #include "qcd_tests.h"
 
 #include <daemon.h>
+#include <qcd_secret.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,6 +59,23 @@ void qcd_tests_tmpdir()
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/qcd-tests.XXXXXX");
 	ck_assert(mkdtemp(tmpdir) != NULL);
+}
+
+/*
+ * Described in header
+ */
+qcd_token_t *qcd_tests_token()
+{
+	qcd_secret_t *secret;
+	qcd_token_t *token;
+
+	qcd_tests_tmpdir();
+	secret = qcd_secret_load(qcd_tests_path("qcd.secret"), TRUE);
+	ck_assert(secret != NULL);
+	token = qcd_token_create(QCD_METHOD_SPI);
+	ck_assert(token->set_secret(token, secret));
+	secret->destroy(secret);
+	return token;
 }
 
 /*

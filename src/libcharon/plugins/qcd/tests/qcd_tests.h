@@ -23,6 +23,8 @@
 #include <check.h>
 #include <library.h>
 
+#include <qcd_token.h>
+
 Suite *secret_suite_create();
 Suite *token_suite_create();
 Suite *reply_suite_create();
@@ -45,6 +47,12 @@ void qcd_tests_write(char *path, chunk_t data, mode_t mode);
  * Path of a file in the test's temporary directory
  */
 char *qcd_tests_path(char *name);
+
+/**
+ * Create a temporary directory with a new secret file in it, and a token
+ * generator with that secret, for fixtures; qcd_tests_cleanup() removes it
+ */
+qcd_token_t *qcd_tests_token();
 
 /**
  * Create a temporary directory for a test, removed by qcd_tests_cleanup()

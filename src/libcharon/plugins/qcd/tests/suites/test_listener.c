@@ -15,7 +15,6 @@
 #include "../qcd_tests.h"
 
 #include <qcd_listener.h>
-#include <qcd_secret.h>
 #include <qcd_verifier.h>
 
 #include <daemon.h>
@@ -34,15 +33,9 @@ static chunk_t peer_token = chunk_from_chars(
 
 static void setup()
 {
-	qcd_secret_t *secret;
 	ike_sa_id_t *id;
 
-	qcd_tests_tmpdir();
-	secret = qcd_secret_load(qcd_tests_path("qcd.secret"), TRUE);
-	ck_assert(secret != NULL);
-	token = qcd_token_create(QCD_METHOD_SPI);
-	ck_assert(token->set_secret(token, secret));
-	secret->destroy(secret);
+	token = qcd_tests_token();
 	store = qcd_store_create(10);
 	/* both roles; the responder is not needed by these hooks */
 	verifier = qcd_verifier_create(store);

@@ -15,7 +15,6 @@
 #include "../qcd_tests.h"
 
 #include <qcd_responder.h>
-#include <qcd_secret.h>
 #include <qcd_store.h>
 #include <qcd_token.h>
 
@@ -69,15 +68,9 @@ static void set(char *key, char *value)
 
 static void setup()
 {
-	qcd_secret_t *secret;
 	ike_cfg_t *ike_cfg;
 
-	qcd_tests_tmpdir();
-	secret = qcd_secret_load(qcd_tests_path("qcd.secret"), TRUE);
-	ck_assert(secret != NULL);
-	token = qcd_token_create(QCD_METHOD_SPI);
-	ck_assert(token->set_secret(token, secret));
-	secret->destroy(secret);
+	token = qcd_tests_token();
 	store = qcd_store_create(10);
 
 	sent = linked_list_create();
