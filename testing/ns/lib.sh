@@ -25,20 +25,27 @@ ns_namespaces=()
 ns_anchors=()
 ns_prefix=qcd$$
 
-# ns_init RUNDIR [debian|upstream]: choose the charon, prepare its plugins
+# ns_init RUNDIR [debian|upstream|installed]: choose the charon and the
+# plugin, prepare its plugins: Debian's charon or upstream's with the
+# freshly built plugin, or Debian's charon with the plugin as installed
+# (the strongswan-plugin-qcd package), and the matching qcd-secret tool
 ns_init() {
 	ns_rundir=$1
+	ns_ipsecdir=/usr/lib/ipsec
+	ns_plugin=$ns_top/build/obj/.libs/libstrongswan-qcd.so
+	ns_secret_tool=$ns_top/build/obj/qcd-secret
 	case "${2:-debian}" in
-		debian)
-			ns_ipsecdir=/usr/lib/ipsec
-			ns_plugin=$ns_top/build/obj/.libs/libstrongswan-qcd.so ;;
+		debian) ;;
 		upstream)
 			ns_ipsecdir=$ns_top/build/cache/upstream/lib/ipsec
 			ns_plugin=$ns_top/build/obj-upstream/.libs/libstrongswan-qcd.so ;;
+		installed)
+			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
+			ns_secret_tool=/usr/sbin/qcd-secret ;;
 		*) echo "unknown charon '$2'" >&2; return 1 ;;
 	esac
 	[ -x "$ns_ipsecdir/charon" ] || { echo "no charon in $ns_ipsecdir" >&2; return 1; }
-	[ -f "$ns_plugin" ] || { echo "plugin $ns_plugin not built (scripts/build.sh)" >&2; return 1; }
+	[ -f "$ns_plugin" ] || { echo "plugin $ns_plugin not built (scripts/build.sh) or installed" >&2; return 1; }
 	mkdir -p "$ns_rundir/plugins"
 	cp -a "$ns_ipsecdir/plugins/." "$ns_rundir/plugins/"
 	cp "$ns_plugin" "$ns_rundir/plugins/libstrongswan-qcd.so"
@@ -148,5 +155,5 @@ ns_cmd() {
 	shift
 	nsenter -t "${ns_anchor[$h]}" -m -n env PATH="$ns_bin:$PATH" \
 		QCD_HOST="$h" QCD_HOSTDIR="${ns_hostdir[$h]}" QCD_RUNDIR="$ns_rundir" \
-		QCD_IPSECDIR="$ns_ipsecdir" sh -c "$*"
+		QCD_IPSECDIR="$ns_ipsecdir" QCD_SECRET_TOOL="$ns_secret_tool" sh -c "$*"
 }
