@@ -9,7 +9,12 @@
 # package per strongSwan release.  A second run reuses our tarball while
 # HEAD is the same.
 #
-# usage: scripts/package.sh
+# With --autopkgtest it then runs the package's autopkgtests against the
+# installed package, here ('autopkgtest ... -- null'), and purges it again:
+# the machine's charon is left as it was found, and a secret file that
+# existed before is put back.
+#
+# usage: scripts/package.sh [--autopkgtest]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'package: %s\n' "$*"; }
@@ -77,3 +82,23 @@ if grep -E '^(E|W): ' "$out/lintian.log" | grep -v 'initial-upload-closes-no-bug
 	exit 1
 fi
 say "ok: $(cd "$out" && ls ./*.deb), lintian --pedantic clean ($(grep -c '^[IPX]: ' "$out/lintian.log") info/pedantic notes in lintian.log)"
+
+[ "${1:-}" = "--autopkgtest" ] || exit 0
+secret=/var/lib/strongswan/qcd.secret
+keep=""
+if [ -e "$secret" ]; then
+	keep=$(mktemp)
+	cp -p "$secret" "$keep"
+fi
+say "autopkgtest against the installed package, log in $out/autopkgtest.log"
+status=0
+autopkgtest "$changes" -- null > "$out/autopkgtest.log" 2>&1 || status=$?
+sed -n '/@@@@ summary/,$p' "$out/autopkgtest.log" | grep -E ' (PASS|FAIL|SKIP)' | sed 's/^/      /'
+apt-get purge -y -qq strongswan-plugin-qcd >/dev/null 2>&1 || true
+if [ -n "$keep" ]; then
+	cp -p "$keep" "$secret"
+	rm -f "$keep"
+fi
+# autopkgtest exits 2 when a test was skipped, which none may be
+[ $status = 0 ] || { say "autopkgtest failed ($status)"; exit 1; }
+say "ok: autopkgtest passed, package purged again"

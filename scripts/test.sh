@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and runs every test: the unit tests
 # (make check), the same under sanitizers and valgrind, the fuzz targets
 # (QCD_FUZZ_SECONDS each, default 60), crash-injected secret writes, all
-# namespace scenarios, and smoke runs of the benchmarks.  Exits non-zero
+# namespace scenarios, the Debian package (built, lintian-checked,
+# autopkgtested, purged), and smoke runs of the benchmarks.  Exits non-zero
 # on any failure.
 #
 # usage: scripts/test.sh [scenario ...]   (default: all scenarios)
@@ -26,6 +27,11 @@ if [ $# -eq 0 ]; then
 	"$top/scripts/fuzz.sh" "${QCD_FUZZ_SECONDS:-60}" || status=1
 	echo "== secret file writes killed at random moments"
 	"$top/testing/crash-secret" || status=1
+fi
+
+if [ $# -eq 0 ]; then
+	echo "== Debian package: build, lintian --pedantic, autopkgtest"
+	"$top/scripts/package.sh" --autopkgtest || status=1
 fi
 
 echo "== scenarios (Debian's charon)"
