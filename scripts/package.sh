@@ -19,18 +19,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'package: %s\n' "$*"; }
 
+# packaging tools too
 "$top/scripts/setup.sh" >/dev/null
-missing=""
-for p in debhelper lintian autopkgtest fakeroot libgmp-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	say "installing:$missing"
-	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		$missing >/dev/null
-fi
 
 ss=$(dpkg-query -W -f='${Version}' libstrongswan)
 ss=${ss%%-*}
