@@ -54,6 +54,31 @@ AS_IF([test "x$ss_bin_me" = xyes && test "x$ss_src_me" = xno],
 AS_IF([test "x$ss_bin_me" = xno && test "x$ss_src_me" = xyes],
 	[AC_MSG_ERROR([$ss_src is configured with mediation, but the installed libcharon is not; reconfigure that tree without --enable-mediation])])
 
+# API differences, probed in the tree rather than read off its version:
+# strongSwan 6.0 passes listener_t.ike_keys an array of key exchanges
+# (RFC 9370), 5.9.x one key_exchange_t
+AC_MSG_CHECKING([whether listener_t.ike_keys takes an array of key exchanges])
+save_CPPFLAGS="$CPPFLAGS"
+save_CFLAGS="$CFLAGS"
+CPPFLAGS="$CPPFLAGS $STRONGSWAN_CPPFLAGS"
+CFLAGS="$CFLAGS -Werror=incompatible-pointer-types"
+AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#include <bus/listeners/listener.h>
+#include <collections/array.h>
+static bool keys(listener_t *this, ike_sa_t *ike_sa, array_t *kes,
+				 chunk_t dh_other, chunk_t nonce_i, chunk_t nonce_r,
+				 ike_sa_t *rekey, shared_key_t *shared, auth_method_t method)
+{
+	return TRUE;
+}
+]], [[listener_t listener = { .ike_keys = keys }; (void)listener;]])],
+	[ss_ike_keys_array=yes], [ss_ike_keys_array=no])
+CPPFLAGS="$save_CPPFLAGS"
+CFLAGS="$save_CFLAGS"
+AC_MSG_RESULT([$ss_ike_keys_array])
+AS_IF([test "x$ss_ike_keys_array" = xyes],
+	[STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_IKE_KEYS_ARRAY"])
+
 AC_SUBST([STRONGSWAN_CPPFLAGS])
 AC_SUBST([STRONGSWAN_LIBS])
 AC_SUBST([ipsecdir])

@@ -97,7 +97,7 @@ int main(int argc, char *argv[])
 
 	dbg = dbg_stderr;
 	if (!library_init(NULL, "qcd-secret") ||
-		!lib->plugins->load(lib->plugins, "random sha2 hmac"))
+		!lib->plugins->load(lib->plugins, "random openssl sha2 hmac"))
 	{
 		fprintf(stderr, "initializing libstrongswan failed\n");
 		library_deinit();

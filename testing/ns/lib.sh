@@ -25,12 +25,16 @@ ns_namespaces=()
 ns_anchors=()
 ns_prefix=qcd$$
 
-# ns_init RUNDIR [debian|upstream|installed]: choose the charon and the
-# plugin, prepare its plugins: Debian's charon or upstream's with the
-# freshly built plugin, or Debian's charon with the plugin as installed
-# (the strongswan-plugin-qcd package), and the matching qcd-secret tool
+# ns_init RUNDIR [debian|upstream|installed|trixie]: choose the charon and
+# the plugin, prepare its plugins: Debian's charon or upstream's with the
+# freshly built plugin, Debian's charon with the plugin as installed (the
+# strongswan-plugin-qcd package), or trixie's charon in the root file
+# system of scripts/setup-trixie.sh, which the hosts then chroot into, with
+# the plugin built there; and the matching qcd-secret tool.
+# QCD_PLUGIN, if set, is the plugin to use instead.
 ns_init() {
 	ns_rundir=$1
+	ns_root=
 	ns_ipsecdir=/usr/lib/ipsec
 	ns_plugin=$ns_top/build/obj/.libs/libstrongswan-qcd.so
 	ns_secret_tool=$ns_top/build/obj/qcd-secret
@@ -42,12 +46,17 @@ ns_init() {
 		installed)
 			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
 			ns_secret_tool=/usr/sbin/qcd-secret ;;
+		trixie)
+			ns_root=$ns_top/build/cache/trixie
+			ns_plugin=$ns_top/build/obj-trixie/.libs/libstrongswan-qcd.so
+			ns_secret_tool=$ns_top/build/obj-trixie/qcd-secret ;;
 		*) echo "unknown charon '$2'" >&2; return 1 ;;
 	esac
-	[ -x "$ns_ipsecdir/charon" ] || { echo "no charon in $ns_ipsecdir" >&2; return 1; }
+	ns_plugin=${QCD_PLUGIN:-$ns_plugin}
+	[ -x "$ns_root$ns_ipsecdir/charon" ] || { echo "no charon in $ns_root$ns_ipsecdir" >&2; return 1; }
 	[ -f "$ns_plugin" ] || { echo "plugin $ns_plugin not built (scripts/build.sh) or installed" >&2; return 1; }
 	mkdir -p "$ns_rundir/plugins"
-	cp -a "$ns_ipsecdir/plugins/." "$ns_rundir/plugins/"
+	cp -a "$ns_root$ns_ipsecdir/plugins/." "$ns_rundir/plugins/"
 	cp "$ns_plugin" "$ns_rundir/plugins/libstrongswan-qcd.so"
 }
 
@@ -125,15 +134,22 @@ swanctl {
 }
 include $hdir/etc/strongswan.host.conf
 CONF
-	# the anchor keeps the mount namespace; everything else nsenters it
+	# the anchor keeps the mount namespace (and, for trixie, the root it
+	# chroots into); everything else nsenters it
+	[ -z "$ns_root" ] || mkdir -p "$ns_root/var/lib/strongswan" "$ns_root$ns_top"
 	ip netns exec "$ns" unshare -m --propagation private sh -c '
-		mount -t tmpfs tmpfs /run &&
-		mount --bind "$1/etc/strongswan.conf" /etc/strongswan.conf &&
-		mount --bind "$1/etc/swanctl" /etc/swanctl &&
-		mount --bind "$1/state" /var/lib/strongswan &&
-		mount --bind "$1/log" /var/log &&
-		mount --bind "$2" "$3/plugins" &&
-		exec sleep infinity' _ "$hdir" "$ns_rundir/plugins" "$ns_ipsecdir" &
+		r=$4
+		mount -t tmpfs tmpfs "$r/run" &&
+		mount --bind "$1/etc/strongswan.conf" "$r/etc/strongswan.conf" &&
+		mount --bind "$1/etc/swanctl" "$r/etc/swanctl" &&
+		mount --bind "$1/state" "$r/var/lib/strongswan" &&
+		mount --bind "$1/log" "$r/var/log" &&
+		mount --bind "$2" "$r$3/plugins" || exit 1
+		[ -n "$r" ] || exec sleep infinity
+		mount --rbind /dev "$r/dev" && mount -t proc proc "$r/proc" &&
+		mount --rbind /sys "$r/sys" && mount --bind "$5" "$r$5" &&
+		exec chroot "$r" sleep infinity' _ "$hdir" "$ns_rundir/plugins" \
+		"$ns_ipsecdir" "$ns_root" "$ns_top" &
 	pid=$!
 	disown "$pid"
 	ns_anchors+=("$pid")
@@ -141,7 +157,7 @@ CONF
 	ns_hostdir[$h]=$hdir
 	touch "$hdir/log/.mounted"
 	for _ in $(seq 200); do
-		nsenter -t "$pid" -m test -e /var/log/.mounted 2>/dev/null && return 0
+		nsenter -t "$pid" -m -r test -e /var/log/.mounted 2>/dev/null && return 0
 		sleep 0.05
 	done
 	echo "host $h: mounts not ready" >&2
@@ -153,7 +169,7 @@ CONF
 ns_cmd() {
 	local h=$1
 	shift
-	nsenter -t "${ns_anchor[$h]}" -m -n env PATH="$ns_bin:$PATH" \
+	nsenter -t "${ns_anchor[$h]}" -m -n -r env PATH="$ns_bin:$PATH" \
 		QCD_HOST="$h" QCD_HOSTDIR="${ns_hostdir[$h]}" QCD_RUNDIR="$ns_rundir" \
 		QCD_IPSECDIR="$ns_ipsecdir" QCD_SECRET_TOOL="$ns_secret_tool" sh -c "$*"
 }

@@ -13,6 +13,7 @@
  */
 
 #include "qcd_listener.h"
+#include "qcd_compat.h"
 
 #include <daemon.h>
 #include <processing/jobs/initiate_tasks_job.h>
@@ -232,12 +233,13 @@ static void log_count(private_qcd_listener_t *this)
 }
 
 METHOD(listener_t, ike_keys, bool,
-	private_qcd_listener_t *this, ike_sa_t *ike_sa, key_exchange_t *dh,
+	private_qcd_listener_t *this, ike_sa_t *ike_sa, qcd_ike_keys_t *kes,
 	chunk_t dh_other, chunk_t nonce_i, chunk_t nonce_r, ike_sa_t *rekey,
 	shared_key_t *shared, auth_method_t method)
 {
 	/* both SPIs are known once keys are derived, and protected requests
-	 * are possible from now on */
+	 * are possible from now on; 6.x raises this once per key exchange,
+	 * adding the SA again changes nothing */
 	if (ike_sa->get_version(ike_sa) == IKEV2)
 	{
 		this->store->add(this->store, ike_sa->get_id(ike_sa),

@@ -13,6 +13,7 @@
  */
 
 #include "qcd_plugin.h"
+#include "qcd_compat.h"
 #include "qcd_connect_manager.h"
 #include "qcd_listener.h"
 #include "qcd_responder.h"
@@ -176,6 +177,10 @@ plugin_t *qcd_plugin_create()
 	qcd_method_t method = QCD_METHOD_SPI;
 	char *name;
 
+	if (!qcd_compat_check())
+	{
+		return NULL;
+	}
 	INIT(this,
 		.public = {
 			.plugin = {

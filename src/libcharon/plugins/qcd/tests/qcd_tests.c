@@ -107,7 +107,7 @@ static void init()
 		exit(1);
 	}
 	lib->plugins->add_path(lib->plugins, IPSEC_PLUGINDIR);
-	if (!lib->plugins->load(lib->plugins, "random nonce sha1 sha2 hmac"))
+	if (!lib->plugins->load(lib->plugins, "random nonce openssl sha1 sha2 hmac"))
 	{
 		fprintf(stderr, "loading crypto plugins from %s failed\n",
 				IPSEC_PLUGINDIR);
