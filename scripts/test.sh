@@ -3,8 +3,9 @@
 # (make check), the same under sanitizers and valgrind, the fuzz targets
 # (QCD_FUZZ_SECONDS each, default 60), crash-injected secret writes, all
 # namespace scenarios, the Debian package (built, lintian-checked,
-# autopkgtested, purged), and smoke runs of the benchmarks.  Exits non-zero
-# on any failure.
+# autopkgtested, purged), all of it again on Debian trixie's strongSwan 6.0.1
+# (in a root file system made once; QCD_NO_TRIXIE=1 skips it), and smoke
+# runs of the benchmarks.  Exits non-zero on any failure.
 #
 # usage: scripts/test.sh [scenario ...]   (default: all scenarios)
 set -u
@@ -42,6 +43,25 @@ if [ $# -eq 0 ]; then
 	echo "== headline scenario with upstream's default charon (no mediation)"
 	if "$top/scripts/setup-upstream.sh"; then
 		"$top/testing/ns-do-tests" --charon upstream ikev2/qcd-gateway-restart || status=1
+	else
+		status=1
+	fi
+fi
+
+if [ $# -eq 0 ] && [ -z "${QCD_NO_TRIXIE:-}" ]; then
+	# Debian trixie's strongSwan 6.0.1, in a root file system made once
+	echo "== Debian trixie, strongSwan 6.0.1 (QCD_NO_TRIXIE=1 skips)"
+	if "$top/scripts/setup-trixie.sh"; then
+		if "$top/scripts/in-trixie" sh -c "cd '$top/build/obj-trixie' && ./qcd_tests" \
+				> "$top/build/obj-trixie/check.out" 2>&1; then
+			echo "unit tests: $(grep -h "Checks:" "$top/build/obj-trixie/check.out")"
+		else
+			tail -n 20 "$top/build/obj-trixie/check.out"
+			status=1
+		fi
+		"$top/testing/ns-do-tests" --charon trixie || status=1
+		"$top/testing/series-check" || status=1
+		"$top/scripts/package.sh" --trixie --autopkgtest || status=1
 	else
 		status=1
 	fi

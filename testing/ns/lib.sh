@@ -169,7 +169,7 @@ CONF
 ns_cmd() {
 	local h=$1
 	shift
-	nsenter -t "${ns_anchor[$h]}" -m -n -r env PATH="$ns_bin:$PATH" \
+	nsenter -t "${ns_anchor[$h]}" -m -n -r -w env PATH="$ns_bin:$PATH" \
 		QCD_HOST="$h" QCD_HOSTDIR="${ns_hostdir[$h]}" QCD_RUNDIR="$ns_rundir" \
 		QCD_IPSECDIR="$ns_ipsecdir" QCD_SECRET_TOOL="$ns_secret_tool" sh -c "$*"
 }
