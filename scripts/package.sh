@@ -14,24 +14,38 @@
 # the machine's charon is left as it was found, and a secret file that
 # existed before is put back.
 #
-# usage: scripts/package.sh [--autopkgtest]
+# With --trixie all of it happens in the Debian trixie root of
+# scripts/setup-trixie.sh, for its strongSwan 6.0.1, in build/deb-trixie/.
+#
+# usage: scripts/package.sh [--trixie] [--autopkgtest]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'package: %s\n' "$*"; }
+run() { "$@"; }
+root=
+out=$top/build/deb
+if [ "${1:-}" = "--trixie" ]; then
+	shift
+	"$top/scripts/setup-trixie.sh" >/dev/null
+	root=$top/build/cache/trixie
+	out=$top/build/deb-trixie
+	run() { "$top/scripts/in-trixie" "$@"; }
+	say "in the trixie root"
+else
+	# packaging tools too
+	"$top/scripts/setup.sh" >/dev/null
+fi
 
-# packaging tools too
-"$top/scripts/setup.sh" >/dev/null
-
-ss=$(dpkg-query -W -f='${Version}' libstrongswan)
+ss=$(run dpkg-query -W -f='${Version}' libstrongswan)
 ss=${ss%%-*}
 ours=$(sed -n 's/^AC_INIT(\[strongswan-qcd\], \[\([^]]*\)\].*/\1/p' "$top/configure.ac")
 upver=$ours+strongswan$ss
 version=$upver-1
-out=$top/build/deb
 tree=$out/strongswan-qcd-$upver
 orig=$out/strongswan-qcd_$upver.orig.tar.xz
 component=$out/strongswan-qcd_$upver.orig-strongswan.tar.bz2
 ss_orig=$top/build/cache/src/strongswan_$ss.orig.tar.bz2
+[ -z "$root" ] || ss_orig=$root/usr/src/strongswan_$ss.orig.tar.bz2
 mkdir -p "$out"
 
 # Debian's orig tarball, pristine: the patches Debian applies change no
@@ -60,12 +74,12 @@ git -C "$top" archive --format=tar HEAD debian | tar -C "$tree" -xf -
 sed -i "1s/(.*)/($version)/" "$tree/debian/changelog"
 
 say "dpkg-buildpackage of $version, log in $out/build.log"
-(cd "$tree" && dpkg-buildpackage -us -uc) > "$out/build.log" 2>&1 ||
+run sh -c "cd '$tree' && dpkg-buildpackage -us -uc" > "$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log"; say "build failed, see $out/build.log"; exit 1; }
 rm -rf "$tree"
 
 changes=$out/strongswan-qcd_${version}_$(dpkg --print-architecture).changes
-lintian --pedantic --info --display-info "$changes" > "$out/lintian.log" 2>&1 || true
+run lintian --pedantic --info --display-info "$changes" > "$out/lintian.log" 2>&1 || true
 # errors and warnings fail, but for the one every first upload has
 if grep -E '^(E|W): ' "$out/lintian.log" | grep -v 'initial-upload-closes-no-bugs'; then
 	say "lintian found the above, see $out/lintian.log"
@@ -74,7 +88,7 @@ fi
 say "ok: $(cd "$out" && ls ./*.deb), lintian --pedantic clean ($(grep -c '^[IPX]: ' "$out/lintian.log") info/pedantic notes in lintian.log)"
 
 [ "${1:-}" = "--autopkgtest" ] || exit 0
-secret=/var/lib/strongswan/qcd.secret
+secret=$root/var/lib/strongswan/qcd.secret
 keep=""
 if [ -e "$secret" ]; then
 	keep=$(mktemp)
@@ -82,9 +96,9 @@ if [ -e "$secret" ]; then
 fi
 say "autopkgtest against the installed package, log in $out/autopkgtest.log"
 status=0
-autopkgtest "$changes" -- null > "$out/autopkgtest.log" 2>&1 || status=$?
+run autopkgtest "$changes" -- null > "$out/autopkgtest.log" 2>&1 || status=$?
 sed -n '/@@@@ summary/,$p' "$out/autopkgtest.log" | grep -E ' (PASS|FAIL|SKIP)' | sed 's/^/      /'
-apt-get purge -y -qq strongswan-plugin-qcd >/dev/null 2>&1 || true
+run apt-get purge -y -qq strongswan-plugin-qcd >/dev/null 2>&1 || true
 if [ -n "$keep" ]; then
 	cp -p "$keep" "$secret"
 	rm -f "$keep"

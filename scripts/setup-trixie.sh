@@ -71,6 +71,12 @@ else
 	say "ok: trixie root with strongSwan $(in_root dpkg-query -W -f='${Version}' libstrongswan)"
 fi
 tree=$(cat "$root/.qcd-ready")
+# packaging tools, for scripts/package.sh --trixie
+in_root sh -c 'for p in debhelper lintian autopkgtest fakeroot; do
+		dpkg -s $p >/dev/null 2>&1 || missing="$missing $p"; done
+	[ -z "$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing' >> "$top/build/cache/trixie-apt.log" 2>&1 ||
+	{ say "installing packaging tools failed, see build/cache/trixie-apt.log"; exit 1; }
 
 # the generated build system comes from the host, as for every other build
 "$top/scripts/build.sh" >/dev/null
