@@ -47,6 +47,7 @@ version=$(dpkg-query -W -f='${Version}' libstrongswan)
 upstream=${version%%-*}
 tree="$cache/strongswan-$upstream"
 
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
 if [ ! -f "$tree/config.h" ] || ! grep -q '^#define ME ' "$tree/config.h"; then
 	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
 	   ! grep -qs '^deb-src' /etc/apt/sources.list; then
@@ -54,13 +55,13 @@ if [ ! -f "$tree/config.h" ] || ! grep -q '^#define ME ' "$tree/config.h"; then
 		cat > /etc/apt/sources.list.d/qcd-deb-src.sources <<SRC
 Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
+Suites: $codename $codename-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb-src
 URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
+Suites: $codename-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
@@ -70,12 +71,16 @@ SRC
 	rm -rf "$src" && mkdir -p "$src"
 	# The exact .dsc may be gone from the archive; the revisions of one
 	# upstream version share the orig tarball and differ in fixes only.
-	for v in "$version" $(apt-cache showsrc strongswan 2>/dev/null |
-			sed -n 's/^Version: //p' | grep "^$upstream-"); do
-		say "fetching strongswan source $v into $src"
-		if (cd "$src" && apt-get source -qq --download-only "strongswan=$v") >/dev/null 2>&1; then
+	# A security upload's files are in the security archive's pool, which
+	# strongswan/<codename>-security selects.
+	for v in "/$codename-security" "=$version" $(apt-cache showsrc strongswan 2>/dev/null |
+			sed -n 's/^Version: /=/p' | grep "^=$upstream-"); do
+		say "fetching strongswan$v source into $src"
+		if (cd "$src" && apt-get source -qq --download-only "strongswan$v") >/dev/null 2>&1 &&
+		   ls "$src"/strongswan_"$upstream"-*.dsc >/dev/null 2>&1; then
 			break
 		fi
+		rm -f "$src"/*
 	done
 	dsc=$(ls "$src"/strongswan_"$upstream"-*.dsc 2>/dev/null | head -n 1)
 	[ -n "$dsc" ] || { say "could not fetch strongswan $upstream source; check apt's deb-src entries"; exit 1; }
