@@ -17,7 +17,8 @@ say() { printf 'setup: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { say "must run as root (installs packages, creates namespaces)"; exit 1; }
 
 build_pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev \
-clang libclang-rt-14-dev valgrind debhelper lintian autopkgtest fakeroot libgmp-dev"
+clang libclang-rt-14-dev valgrind debhelper lintian autopkgtest fakeroot libgmp-dev \
+libssl-dev"
 runtime_pkgs="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
 libstrongswan-standard-plugins iproute2 iputils-ping tcpdump gnuplot-nox procps \
 python3 openssl"
