@@ -197,6 +197,7 @@ static save_t save(private_qcd_secret_t *this, char *path, bool replace)
 	close(fd);
 	if (ok)
 	{
+		/* link() fails if the file appeared meanwhile, rename() would not */
 		ok = replace ? rename(tmp, path) == 0 : link(tmp, path) == 0;
 		err = errno;
 	}
