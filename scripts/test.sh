@@ -15,13 +15,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0 failed=0
 # step NAME COMMAND...: one group of tests, counted in the closing line
 step() {
-	name=$1
+	name=$1 start=$(date +%s)
 	shift
 	echo "== $name"
 	if "$@"; then
+		echo "      ($(($(date +%s) - start)) s)"
 		passed=$((passed + 1))
 	else
-		echo "FAIL  $name"
+		echo "FAIL  $name ($(($(date +%s) - start)) s)"
 		failed=$((failed + 1))
 		return 1
 	fi
