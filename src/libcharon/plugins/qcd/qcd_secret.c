@@ -13,12 +13,10 @@
  */
 
 #include "qcd_secret.h"
+#include "qcd_file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +33,6 @@
 
 /** Header length */
 #define HEADER_LEN 8
-
-/** Temporary files: <secret_file>.<pid of the writer>.<6 random chars> */
-#define TEMP_SUFFIX_LEN 6
-
-/** Result of writing the file */
-typedef enum {
-	SAVE_OK,
-	/** a file appeared at the path meanwhile, it was not replaced */
-	SAVE_EXISTS,
-	SAVE_FAILED,
-} save_t;
 
 typedef struct private_qcd_secret_t private_qcd_secret_t;
 
@@ -140,133 +127,21 @@ static bool generate(private_qcd_secret_t *this)
 }
 
 /**
- * fsync() the directory holding path, so that a new name survives a crash
+ * Write the secrets to path, atomically and synced (see qcd_file_save())
  */
-static bool sync_dir(char *path)
+static qcd_file_save_t save(private_qcd_secret_t *this, char *path,
+							bool replace)
 {
-	char buf[PATH_MAX];
-	int fd;
-	bool ok;
+	u_char buf[HEADER_LEN + sizeof(this->secrets)] = MAGIC;
+	qcd_file_save_t result;
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-	{
-		return FALSE;
-	}
-	ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
-
-/**
- * Write the secrets to path, atomically: to a temporary file that is
- * fsync'd, then renamed over path (replace) or linked to it (create, which
- * never replaces a file that appeared meanwhile).  A crash leaves either
- * the old file or the new one; it may leave the temporary file, which
- * remove_stale() cleans up.
- */
-static save_t save(private_qcd_secret_t *this, char *path, bool replace)
-{
-	u_char header[HEADER_LEN] = MAGIC;
-	char tmp[PATH_MAX];
-	int fd, err;
-	bool ok;
-
-	header[4] = FORMAT_VERSION;
-	header[5] = this->count;
-	if (snprintf(tmp, sizeof(tmp), "%s.%u.XXXXXX", path,
-				 (u_int)getpid()) >= sizeof(tmp))
-	{
-		DBG1(DBG_CFG, "qcd: secret file path '%s' too long", path);
-		return SAVE_FAILED;
-	}
-	/* mkstemp() creates the file with mode 0600 */
-	fd = mkstemp(tmp);
-	if (fd < 0)
-	{
-		DBG1(DBG_CFG, "qcd: creating '%s' failed: %s; make sure its directory "
-			 "exists and is writable", tmp, strerror(errno));
-		return SAVE_FAILED;
-	}
-	ok = write(fd, header, sizeof(header)) == sizeof(header) &&
-		 write(fd, this->secrets, QCD_SECRET_LEN * this->count) ==
-											QCD_SECRET_LEN * this->count &&
-		 fsync(fd) == 0;
-	err = errno;
-	close(fd);
-	if (ok)
-	{
-		/* link() fails if the file appeared meanwhile, rename() would not */
-		ok = replace ? rename(tmp, path) == 0 : link(tmp, path) == 0;
-		err = errno;
-	}
-	if (!ok || !replace)
-	{
-		unlink(tmp);
-	}
-	if (!ok && !replace && err == EEXIST)
-	{	/* another creator won the race, read its file */
-		return SAVE_EXISTS;
-	}
-	if (ok && !sync_dir(path))
-	{
-		ok = FALSE;
-		err = errno;
-	}
-	if (ok)
-	{
-		return SAVE_OK;
-	}
-	DBG1(DBG_CFG, "qcd: writing secret file '%s' failed: %s", path,
-		 strerror(err));
-	return SAVE_FAILED;
-}
-
-/**
- * Remove temporary files that a writer killed between writing and renaming
- * left behind: <path>.<pid>.XXXXXX of processes that no longer exist.
- */
-static void remove_stale(char *path)
-{
-	char dir[PATH_MAX], buf[PATH_MAX], name[PATH_MAX], *base, *dirpath, *end;
-	struct dirent *entry;
-	size_t len;
-	u_long pid;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(buf, sizeof(buf), "%s", path);
-	base = basename(buf);
-	dirpath = dirname(dir);
-	d = opendir(dirpath);
-	if (!d)
-	{
-		return;
-	}
-	len = strlen(base);
-	while ((entry = readdir(d)))
-	{
-		if (strncmp(entry->d_name, base, len) || entry->d_name[len] != '.')
-		{
-			continue;
-		}
-		errno = 0;
-		pid = strtoul(entry->d_name + len + 1, &end, 10);
-		if (errno || end == entry->d_name + len + 1 || *end != '.' ||
-			strlen(end + 1) != TEMP_SUFFIX_LEN || pid == getpid() ||
-			pid > INT_MAX || kill(pid, 0) == 0 || errno != ESRCH)
-		{	/* not ours, or its writer may still be at work */
-			continue;
-		}
-		if (snprintf(name, sizeof(name), "%s/%s", dirpath,
-					 entry->d_name) < sizeof(name) && unlink(name) == 0)
-		{
-			DBG1(DBG_CFG, "qcd: removed '%s', left behind by an interrupted "
-				 "write of the secret file", name);
-		}
-	}
-	closedir(d);
+	buf[4] = FORMAT_VERSION;
+	buf[5] = this->count;
+	memcpy(buf + HEADER_LEN, this->secrets, QCD_SECRET_LEN * this->count);
+	result = qcd_file_save(path, "secret file", chunk_create(buf,
+						HEADER_LEN + QCD_SECRET_LEN * this->count), replace, TRUE);
+	memwipe(buf, sizeof(buf));
+	return result;
 }
 
 METHOD(qcd_secret_t, rotate, bool,
@@ -277,7 +152,7 @@ METHOD(qcd_secret_t, rotate, bool,
 	memmove(this->secrets[1], this->secrets[0],
 			QCD_SECRET_LEN * (QCD_SECRET_GENERATIONS - 1));
 	this->count = min(this->count + 1, QCD_SECRET_GENERATIONS);
-	if (!generate(this) || save(this, path, TRUE) != SAVE_OK)
+	if (!generate(this) || save(this, path, TRUE) != QCD_FILE_SAVED)
 	{
 		memcpy(this->secrets, old.secrets, sizeof(this->secrets));
 		this->count = old.count;
@@ -318,17 +193,17 @@ static private_qcd_secret_t *create_empty()
 /**
  * Create a new secret file at path
  */
-static save_t create_file(char *path, private_qcd_secret_t **out)
+static qcd_file_save_t create_file(char *path, private_qcd_secret_t **out)
 {
 	private_qcd_secret_t *this = create_empty();
-	save_t result = SAVE_FAILED;
+	qcd_file_save_t result = QCD_FILE_FAILED;
 
 	this->count = 1;
 	if (generate(this))
 	{
 		result = save(this, path, FALSE);
 	}
-	if (result != SAVE_OK)
+	if (result != QCD_FILE_SAVED)
 	{
 		destroy(this);
 		return result;
@@ -337,7 +212,7 @@ static save_t create_file(char *path, private_qcd_secret_t **out)
 	DBG1(DBG_CFG, "qcd: created secret file '%s' (fingerprint %s)", path,
 		 this->fingerprint);
 	*out = this;
-	return SAVE_OK;
+	return QCD_FILE_SAVED;
 }
 
 /**
@@ -448,7 +323,7 @@ qcd_secret_t *qcd_secret_load(char *path, bool create)
 	private_qcd_secret_t *this = NULL;
 	int fd, tries = 2;
 
-	remove_stale(path);
+	qcd_file_remove_stale(path, "secret file");
 	while (tries--)
 	{
 		/* O_NONBLOCK: opening a FIFO for reading would block until a
@@ -468,7 +343,7 @@ qcd_secret_t *qcd_secret_load(char *path, bool create)
 				 "(tokens given out before are then invalid)" : "");
 			break;
 		}
-		if (create_file(path, &this) != SAVE_EXISTS)
+		if (create_file(path, &this) != QCD_FILE_EXISTS)
 		{
 			break;
 		}
