@@ -50,6 +50,11 @@ struct private_qcd_listener_t {
 	 * Reply verification, taker only
 	 */
 	qcd_verifier_t *verifier;
+
+	/**
+	 * IKE_SAs we gave our token to, for push recovery; NULL if disabled
+	 */
+	qcd_journal_t *journal;
 };
 
 /**
@@ -187,6 +192,11 @@ METHOD(listener_t, message_hook, bool,
 	{	/* only protected messages */
 		if (incoming)
 		{
+			if (!message->get_request(message))
+			{
+				this->store->answered(this->store, ike_sa->get_id(ike_sa),
+									  message->get_message_id(message));
+			}
 			if (this->verifier)
 			{
 				take_token(this, ike_sa, message);
@@ -284,6 +294,11 @@ METHOD(listener_t, ike_update, bool,
 {
 	host_t *old = ike_sa->get_other_host(ike_sa);
 
+	if (this->journal)
+	{	/* MOBIKE or NAT moved the SA, a push must go where the peer is */
+		this->journal->update(this->journal, ike_sa->get_unique_id(ike_sa),
+							  local, remote);
+	}
 	/* tokens of the address method change with the peer's address, send
 	 * the new one on the SA (R4.4-1, R5.2-2) */
 	if (this->token && ike_sa->get_version(ike_sa) == IKEV2 &&
@@ -310,10 +325,22 @@ METHOD(listener_t, ike_state_change, bool,
 			{
 				log_count(this);
 			}
+			/* by now we gave the peer our token: in IKE_AUTH, or in the
+			 * rekey of a new SA (R4.3-2) */
+			if (this->journal && ike_sa->get_version(ike_sa) == IKEV2 &&
+				this->token->get_count(this->token))
+			{
+				this->journal->add(this->journal, ike_sa);
+			}
 			break;
 		case IKE_DESTROYING:
 			/* R5.3-1; by unique ID, whatever SPIs the SA had */
 			this->store->remove(this->store, ike_sa->get_unique_id(ike_sa));
+			if (this->journal)
+			{
+				this->journal->remove(this->journal,
+									  ike_sa->get_unique_id(ike_sa));
+			}
 			log_count(this);
 			break;
 		default:
@@ -333,7 +360,8 @@ METHOD(qcd_listener_t, destroy, void,
  */
 qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 									qcd_responder_t *responder,
-									qcd_verifier_t *verifier)
+									qcd_verifier_t *verifier,
+									qcd_journal_t *journal)
 {
 	private_qcd_listener_t *this;
 
@@ -353,6 +381,7 @@ qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 		.token = token,
 		.responder = responder,
 		.verifier = verifier,
+		.journal = journal,
 	);
 	return &this->public;
 }

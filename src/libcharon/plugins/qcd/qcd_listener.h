@@ -20,6 +20,7 @@
 #ifndef QCD_LISTENER_H_
 #define QCD_LISTENER_H_
 
+#include "qcd_journal.h"
 #include "qcd_responder.h"
 #include "qcd_store.h"
 #include "qcd_token.h"
@@ -57,10 +58,12 @@ struct qcd_listener_t {
  * @param token		token generator, NULL if the maker role is off
  * @param responder	unprotected replies, NULL if the maker role is off
  * @param verifier	reply verification, NULL if the taker role is off
+ * @param journal	IKE_SAs for push recovery, NULL if off; needs token
  * @return			listener
  */
 qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 									qcd_responder_t *responder,
-									qcd_verifier_t *verifier);
+									qcd_verifier_t *verifier,
+									qcd_journal_t *journal);
 
 #endif /** QCD_LISTENER_H_ @}*/

@@ -15,7 +15,9 @@
 #include "qcd_plugin.h"
 #include "qcd_compat.h"
 #include "qcd_connect_manager.h"
+#include "qcd_journal.h"
 #include "qcd_listener.h"
+#include "qcd_push.h"
 #include "qcd_responder.h"
 #include "qcd_secret.h"
 #include "qcd_store.h"
@@ -27,6 +29,9 @@
 
 /** Default location of the secret, outside of what swanctl loads */
 #define DEFAULT_SECRET_FILE "/var/lib/strongswan/qcd.secret"
+
+/** Default location of the journal, next to the secret */
+#define DEFAULT_JOURNAL_FILE "/var/lib/strongswan/qcd.journal"
 
 typedef struct private_qcd_plugin_t private_qcd_plugin_t;
 
@@ -59,6 +64,11 @@ struct private_qcd_plugin_t {
 	 * Reply verification, taker only
 	 */
 	qcd_verifier_t *verifier;
+
+	/**
+	 * IKE_SAs to push to after a crash, maker only, NULL if push is off
+	 */
+	qcd_journal_t *journal;
 
 	/**
 	 * Bus hooks
@@ -118,6 +128,14 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 		{
 			load_secret(this);
 		}
+		if (this->journal)
+		{	/* before any IKE_SA is up; waits for the peers' configs */
+			qcd_push_start(this->journal, this->responder,
+				lib->settings->get_int(lib->settings,
+						"%s.plugins.qcd.push_rate", 1000, lib->ns),
+				lib->settings->get_time(lib->settings,
+						"%s.plugins.qcd.push_timeout", 60, lib->ns));
+		}
 		charon->bus->add_listener(charon->bus, &this->listener->listener);
 #ifdef ME
 		if (this->verifier)
@@ -161,6 +179,7 @@ METHOD(plugin_t, destroy, void,
 	private_qcd_plugin_t *this)
 {
 	this->listener->destroy(this->listener);
+	DESTROY_IF(this->journal);
 	DESTROY_IF(this->responder);
 	DESTROY_IF(this->verifier);
 	DESTROY_IF(this->token);
@@ -207,6 +226,16 @@ plugin_t *qcd_plugin_create()
 		}
 		this->token = qcd_token_create(method);
 		this->responder = qcd_responder_create(this->token, this->store);
+		if (lib->settings->get_bool(lib->settings, "%s.plugins.qcd.push",
+									TRUE, lib->ns))
+		{
+			this->journal = qcd_journal_create(
+				lib->settings->get_str(lib->settings,
+						"%s.plugins.qcd.journal_file", DEFAULT_JOURNAL_FILE,
+						lib->ns),
+				lib->settings->get_time(lib->settings,
+						"%s.plugins.qcd.journal_interval", 1, lib->ns) * 1000);
+		}
 	}
 	if (lib->settings->get_bool(lib->settings, "%s.plugins.qcd.token_taker",
 								TRUE, lib->ns))
@@ -214,6 +243,6 @@ plugin_t *qcd_plugin_create()
 		this->verifier = qcd_verifier_create(this->store);
 	}
 	this->listener = qcd_listener_create(this->store, this->token,
-										 this->responder, this->verifier);
+							this->responder, this->verifier, this->journal);
 	return &this->public.plugin;
 }

@@ -17,6 +17,7 @@
 #include "qcd_reply.h"
 
 #include <daemon.h>
+#include <collections/hashtable.h>
 #include <threading/mutex.h>
 
 /** Seconds between summary log lines */
@@ -67,12 +68,17 @@ struct private_qcd_responder_t {
 	u_int tokens, notifies, dropped, live, unconfigured;
 
 	/**
+	 * IKE_SAs we pushed for, spis_t => expiry time, see push()
+	 */
+	hashtable_t *pushed;
+
+	/**
 	 * Time of the last summary
 	 */
 	time_t last_log;
 
 	/**
-	 * Protects the counters
+	 * Protects the counters and pushed
 	 */
 	mutex_t *mutex;
 };
@@ -102,6 +108,52 @@ static void count(private_qcd_responder_t *this, u_int *counter)
 }
 
 /**
+ * Key of pushed: SPIs, network order
+ */
+typedef struct {
+	uint64_t i;
+	uint64_t r;
+} spis_t;
+
+/**
+ * Hash SPIs
+ */
+static u_int hash_spis(spis_t *key)
+{
+	return chunk_hash(chunk_from_thing(*key));
+}
+
+/**
+ * Compare SPIs
+ */
+static bool equals_spis(spis_t *a, spis_t *b)
+{
+	return a->i == b->i && a->r == b->r;
+}
+
+/**
+ * Whether we pushed for these SPIs lately; forgets them either way, so
+ * each push exempts one request from the limits
+ */
+static bool was_pushed(private_qcd_responder_t *this, uint64_t spi_i,
+					   uint64_t spi_r)
+{
+	spis_t key = { .i = spi_i, .r = spi_r };
+	time_t *expires;
+	bool pushed = FALSE;
+
+	this->mutex->lock(this->mutex);
+	expires = this->pushed->remove(this->pushed, &key);
+	if (expires)
+	{
+		pushed = time_monotonic(NULL) <= *expires;
+		free(expires);
+	}
+	this->mutex->unlock(this->mutex);
+	return pushed;
+}
+
+/**
  * Compute one token per generation into the reply, returns the count
  */
 static int add_tokens(private_qcd_responder_t *this, qcd_reply_t *reply,
@@ -120,6 +172,24 @@ static int add_tokens(private_qcd_responder_t *this, qcd_reply_t *reply,
 	}
 	reply->count = i;
 	return i;
+}
+
+/**
+ * Encode a reply, wipe the tokens, and send it
+ */
+static void send_reply(qcd_reply_t *reply,
+					   u_char tokens[QCD_SECRET_GENERATIONS][QCD_TOKEN_LEN],
+					   host_t *src, host_t *dst)
+{
+	u_char buf[QCD_REPLY_MAX_LEN];
+	size_t len;
+
+	len = qcd_reply_encode(reply, buf);
+	memwipe(tokens, QCD_SECRET_GENERATIONS * QCD_TOKEN_LEN);
+	charon->sender->send(charon->sender,
+					packet_create_from_data(src->clone(src), dst->clone(dst),
+											chunk_clone(chunk_create(buf, len))));
+	memwipe(buf, len);
 }
 
 /**
@@ -145,12 +215,10 @@ METHOD(qcd_responder_t, handle, void,
 	private_qcd_responder_t *this, message_t *message)
 {
 	u_char tokens[QCD_SECRET_GENERATIONS][QCD_TOKEN_LEN];
-	u_char buf[QCD_REPLY_MAX_LEN];
 	ike_sa_id_t *id;
 	host_t *src, *dst;
 	qcd_reply_t reply;
 	payload_type_t first;
-	size_t len;
 
 	first = message->get_first_payload_type(message);
 	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION ||
@@ -185,7 +253,15 @@ METHOD(qcd_responder_t, handle, void,
 		.initiator = !id->is_initiator(id),
 		.response = TRUE,
 	};
-	if (!this->limiter->allow(this->limiter, src))
+	if (was_pushed(this, reply.spi_i, reply.spi_r))
+	{	/* the peer we pushed to checks the SA, the push was limited */
+		if (!add_tokens(this, &reply, id, src, tokens))
+		{
+			return;
+		}
+		count(this, &this->tokens);
+	}
+	else if (!this->limiter->allow(this->limiter, src))
 	{	/* fall back to RFC 7296 2.21 (R8.1-4), which is rate limited too:
 		 * each reply goes to a source address that anybody can forge */
 		if (!this->notify_limiter ||
@@ -209,20 +285,69 @@ METHOD(qcd_responder_t, handle, void,
 	{
 		count(this, &this->tokens);
 	}
-	len = qcd_reply_encode(&reply, buf);
-	memwipe(tokens, sizeof(tokens));
 	DBG2(DBG_NET, "qcd: answering %N request %u for unknown IKE_SA with %d "
 		 "token(s), from %#H to %#H", exchange_type_names, reply.exchange,
 		 reply.mid, reply.count, dst, src);
-	charon->sender->send(charon->sender,
-					packet_create_from_data(dst->clone(dst), src->clone(src),
-											chunk_clone(chunk_create(buf, len))));
-	memwipe(buf, len);
+	send_reply(&reply, tokens, dst, src);
+}
+
+METHOD(qcd_responder_t, push, bool,
+	private_qcd_responder_t *this, qcd_journal_entry_t *entry)
+{
+	u_char tokens[QCD_SECRET_GENERATIONS][QCD_TOKEN_LEN];
+	ike_sa_id_t *id;
+	qcd_reply_t reply = {
+		.spi_i = entry->spi_i,
+		.spi_r = entry->spi_r,
+		.exchange = INFORMATIONAL,
+		.mid = QCD_PUSH_MID,
+		.initiator = entry->initiator,
+		.response = TRUE,
+	};
+	spis_t *key;
+	time_t *expires;
+
+	if (!has_config(entry->local, entry->remote))
+	{
+		return FALSE;
+	}
+	if (this->store->contains(this->store, entry->spi_i, entry->spi_r))
+	{	/* R9.2-1, e.g. an HA partner took it over */
+		return TRUE;
+	}
+	/* tokens are computed for the SA from the taker's point of view */
+	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, entry->spi_i, entry->spi_r,
+						  !entry->initiator);
+	if (add_tokens(this, &reply, id, entry->remote, tokens))
+	{
+		INIT(key, .i = entry->spi_i, .r = entry->spi_r);
+		INIT(expires, *expires = time_monotonic(NULL) + QCD_PUSH_EXPECT);
+		this->mutex->lock(this->mutex);
+		free(this->pushed->put(this->pushed, key, expires));
+		this->mutex->unlock(this->mutex);
+		DBG2(DBG_NET, "qcd: pushing %d token(s) for lost IKE_SA to %#H",
+			 reply.count, entry->remote);
+		send_reply(&reply, tokens, entry->local, entry->remote);
+	}
+	id->destroy(id);
+	return TRUE;
 }
 
 METHOD(qcd_responder_t, destroy, void,
 	private_qcd_responder_t *this)
 {
+	enumerator_t *enumerator;
+	spis_t *key;
+	time_t *expires;
+
+	enumerator = this->pushed->create_enumerator(this->pushed);
+	while (enumerator->enumerate(enumerator, &key, &expires))
+	{
+		free(key);
+		free(expires);
+	}
+	enumerator->destroy(enumerator);
+	this->pushed->destroy(this->pushed);
 	this->limiter->destroy(this->limiter);
 	DESTROY_IF(this->notify_limiter);
 	this->mutex->destroy(this->mutex);
@@ -246,6 +371,7 @@ qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store)
 	INIT(this,
 		.public = {
 			.handle = _handle,
+			.push = _push,
 			.destroy = _destroy,
 		},
 		.token = token,
@@ -256,6 +382,8 @@ qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store)
 							qcd_limiter_create_from_settings("reply") : NULL,
 		.window_end = window ? time_monotonic(NULL) + window : 0,
 		.last_log = time_monotonic(NULL),
+		.pushed = hashtable_create((hashtable_hash_t)hash_spis,
+								   (hashtable_equals_t)equals_spis, 32),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	if (!streq(over_limit, "notify") && !streq(over_limit, "drop"))

@@ -20,10 +20,19 @@
 #ifndef QCD_RESPONDER_H_
 #define QCD_RESPONDER_H_
 
+#include "qcd_journal.h"
 #include "qcd_store.h"
 #include "qcd_token.h"
 
 #include <encoding/message.h>
+
+/** Message ID of pushed replies: no request has it, as IKEv2 message IDs
+ * never wrap (RFC 7296 2.2) */
+#define QCD_PUSH_MID 0xffffffff
+
+/** Seconds after a push during which the peer's request is answered
+ * outside the reply limits */
+#define QCD_PUSH_EXPECT 30
 
 typedef struct qcd_responder_t qcd_responder_t;
 
@@ -44,6 +53,20 @@ struct qcd_responder_t {
 	 * @param message	message with parsed header
 	 */
 	void (*handle)(qcd_responder_t *this, message_t *message);
+
+	/**
+	 * Push the reply for an IKE_SA lost in a crash to its peer, unasked:
+	 * an INFORMATIONAL response with QCD_PUSH_MID.  Takers that verify the
+	 * token check at once whether the IKE_SA is alive (nudge).  Not sent
+	 * for an IKE_SA we have (R9.2-1), nor to peers we have no config for
+	 * yet.  The peer's next request for the IKE_SA gets its reply within
+	 * push_expect seconds, outside the reply limits, once.
+	 *
+	 * @param entry		journaled IKE_SA
+	 * @return			FALSE if we have no config for the peer yet, TRUE
+	 *					if the entry is done with
+	 */
+	bool (*push)(qcd_responder_t *this, qcd_journal_entry_t *entry);
 
 	/**
 	 * Destroy the responder.

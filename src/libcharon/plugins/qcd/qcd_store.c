@@ -19,9 +19,10 @@
 
 ENUM(qcd_match_names, QCD_MATCH_NO_SA, QCD_MATCH_OK,
 	"no IKE_SA",
-	"wrong message ID",
 	"no stored token",
 	"token mismatch",
+	"no outstanding request, IKE_SA checked lately",
+	"no outstanding request, checking the IKE_SA",
 	"token verified",
 );
 
@@ -47,6 +48,8 @@ struct entry_t {
 	u_int uid;
 	/** message ID of our last request */
 	uint32_t mid;
+	/** monotonic time in seconds of the last QCD_MATCH_NUDGE, 0 if none */
+	uint32_t nudged;
 	/** SHA-256 of the peer's token (R1.1-3), so memory holds no token */
 	u_char digest[HASH_SIZE_SHA256];
 	/** SHA-256 of a token not yet usable: received before the peer was
@@ -54,7 +57,7 @@ struct entry_t {
 	u_char pending[HASH_SIZE_SHA256];
 	/** SPIs of the new SA to send a token for in a rekey response */
 	spis_t successor;
-	/** exchange type of our last request, 0 if none */
+	/** exchange type of our outstanding request, 0 if none */
 	uint8_t exchange;
 	/** we are the original initiator of the SA */
 	bool initiator;
@@ -339,6 +342,20 @@ METHOD(qcd_store_t, set_request, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qcd_store_t, answered, void,
+	private_qcd_store_t *this, ike_sa_id_t *id, uint32_t mid)
+{
+	entry_t *entry;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && entry->mid == mid)
+	{
+		entry->exchange = 0;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qcd_store_t, rekey, void,
 	private_qcd_store_t *this, ike_sa_id_t *old_id, ike_sa_id_t *new_id,
 	u_int new_uid, bool initiator, bool owe)
@@ -413,6 +430,7 @@ METHOD(qcd_store_t, match, qcd_match_t,
 	u_char hash[HASH_SIZE_SHA256];
 	entry_t *entry;
 	bool found = FALSE;
+	uint32_t now;
 	int i;
 
 	this->mutex->lock(this->mutex);
@@ -420,12 +438,6 @@ METHOD(qcd_store_t, match, qcd_match_t,
 	if (!entry)
 	{
 		result = QCD_MATCH_NO_SA;
-	}
-	else if (!entry->exchange || entry->mid != reply->mid ||
-			 (reply->exchange != INFORMATIONAL &&
-			  reply->exchange != entry->exchange))
-	{
-		result = QCD_MATCH_WRONG_MID;
 	}
 	else if (!entry->has_token)
 	{
@@ -440,9 +452,28 @@ METHOD(qcd_store_t, match, qcd_match_t,
 					 memeq_const(hash, entry->digest, sizeof(hash));
 		}
 		memwipe(hash, sizeof(hash));
-		if (found)
+		now = time_monotonic(NULL);
+		if (!found)
+		{
+			result = QCD_MATCH_MISMATCH;
+		}
+		else if (entry->exchange && entry->mid == reply->mid &&
+				 (reply->exchange == INFORMATIONAL ||
+				  reply->exchange == entry->exchange))
 		{
 			result = QCD_MATCH_OK;
+		}
+		else if (entry->nudged && now - entry->nudged < QCD_NUDGE_INTERVAL)
+		{
+			result = QCD_MATCH_NUDGED;
+		}
+		else
+		{
+			entry->nudged = now;
+			result = QCD_MATCH_NUDGE;
+		}
+		if (result == QCD_MATCH_OK || result == QCD_MATCH_NUDGE)
+		{
 			*id = ike_sa_id_create(IKEV2_MAJOR_VERSION, entry->spis.i,
 								   entry->spis.r, entry->initiator);
 		}
@@ -500,6 +531,7 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 			.set_token = _set_token,
 			.confirm = _confirm,
 			.set_request = _set_request,
+			.answered = _answered,
 			.rekey = _rekey,
 			.owe = _owe,
 			.take_owed = _take_owed,

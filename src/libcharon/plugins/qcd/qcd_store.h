@@ -33,15 +33,23 @@ typedef enum qcd_match_t qcd_match_t;
 enum qcd_match_t {
 	/** no IKE_SA with these SPIs */
 	QCD_MATCH_NO_SA,
-	/** the message ID is not that of our last request on the SA */
-	QCD_MATCH_WRONG_MID,
 	/** the peer gave us no token for the SA */
 	QCD_MATCH_NO_TOKEN,
 	/** no token matches */
 	QCD_MATCH_MISMATCH,
-	/** a token matches: the peer lost the SA */
+	/** a token matches, but the reply answers no outstanding request, and
+	 * the SA was nudged less than QCD_NUDGE_INTERVAL ago */
+	QCD_MATCH_NUDGED,
+	/** a token matches, but the reply answers no outstanding request: a
+	 * push, or a replay; check whether the SA is alive */
+	QCD_MATCH_NUDGE,
+	/** a token matches the reply to our outstanding request: the peer
+	 * lost the SA */
 	QCD_MATCH_OK,
 };
+
+/** Seconds between two QCD_MATCH_NUDGE for one SA */
+#define QCD_NUDGE_INTERVAL 5
 
 /**
  * Names for qcd_match_t
@@ -60,12 +68,12 @@ extern enum_name_t *qcd_match_names;
  *  - a digest of a token not usable yet: one received before the peer was
  *    authenticated, so that unauthenticated peers cannot fill max_tokens,
  *    or one for the new SA in an IKE rekey response;
- *  - the message ID and exchange type of our last request, to match
- *    replies against;
+ *  - the message ID and exchange type of our outstanding request, to
+ *    match replies against, and when the SA was last nudged;
  *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3)
  *    or an address change (R4.4-1).
  *
- * An entry has a fixed size, 112 bytes plus about 80 in the two hash
+ * An entry has a fixed size, 120 bytes plus about 80 in the two hash
  * tables, with or without a token, and is the only allocation per SA.  Tokens are limited
  * to a configured number; beyond it new tokens are not stored, which only
  * disables QCD for those SAs.  Digests are wiped when replaced or removed.
@@ -121,7 +129,7 @@ struct qcd_store_t {
 	bool (*confirm)(qcd_store_t *this, ike_sa_id_t *id);
 
 	/**
-	 * Remember our last request on an SA.
+	 * Remember our last request on an SA, outstanding until answered().
 	 *
 	 * @param id		SA
 	 * @param mid		message ID
@@ -129,6 +137,15 @@ struct qcd_store_t {
 	 */
 	void (*set_request)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid,
 						exchange_type_t exchange);
+
+	/**
+	 * Note the protected response to a request: it is no longer
+	 * outstanding, a reply to it is a nudge at most.
+	 *
+	 * @param id		SA
+	 * @param mid		message ID of the response
+	 */
+	void (*answered)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid);
 
 	/**
 	 * Add the new SA of an IKE rekey, give it the token the peer sent for
@@ -169,9 +186,11 @@ struct qcd_store_t {
 	/**
 	 * Match an unprotected reply against the SA with its SPIs.  Tokens are
 	 * compared in constant time; any one matching is enough (R4.5-5).
+	 * Only a reply to our outstanding request proves the SA lost (R3-7).
 	 *
 	 * @param reply		parsed reply
-	 * @param id		on QCD_MATCH_OK, clone of the SA's ID
+	 * @param id		on QCD_MATCH_OK and QCD_MATCH_NUDGE, clone of the
+	 *					SA's ID
 	 * @return			result
 	 */
 	qcd_match_t (*match)(qcd_store_t *this, qcd_reply_t *reply,

@@ -17,6 +17,7 @@
 
 #include <daemon.h>
 #include <processing/jobs/callback_job.h>
+#include <sa/ikev2/tasks/ike_dpd.h>
 #include <threading/mutex.h>
 
 #include <inttypes.h>
@@ -55,6 +56,11 @@ struct private_qcd_verifier_t {
 	 * Verification limits (R8.1-3)
 	 */
 	qcd_limiter_t *limiter;
+
+	/**
+	 * Check the IKE_SA on a verified token that answers no request
+	 */
+	bool nudge;
 
 	/**
 	 * Last log time and events since, per kind
@@ -117,6 +123,38 @@ static job_requeue_t delete_lost(ike_sa_id_t *id)
 	return JOB_REQUEUE_NONE;
 }
 
+/**
+ * Check whether an IKE_SA is alive, from a job: a verified token that
+ * answers no outstanding request must not delete it (R3-7), but the
+ * maker's reply to this DPD will if the peer lost it
+ */
+static job_requeue_t check_alive(ike_sa_id_t *id)
+{
+	ike_sa_t *ike_sa;
+
+	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
+	if (!ike_sa)
+	{
+		return JOB_REQUEUE_NONE;
+	}
+	if (ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
+	{
+		DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] (verified QCD "
+			 "token, no outstanding request), checking it with DPD",
+			 ike_sa->get_other_host(ike_sa), ike_sa->get_name(ike_sa),
+			 ike_sa->get_unique_id(ike_sa));
+		ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
+		if (ike_sa->initiate(ike_sa, NULL, NULL) == DESTROY_ME)
+		{
+			charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager,
+														ike_sa);
+			return JOB_REQUEUE_NONE;
+		}
+	}
+	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	return JOB_REQUEUE_NONE;
+}
+
 METHOD(qcd_verifier_t, process, bool,
 	private_qcd_verifier_t *this, message_t *message)
 {
@@ -153,6 +191,20 @@ METHOD(qcd_verifier_t, process, bool,
 		return TRUE;
 	}
 	result = this->store->match(this->store, &reply, &id);
+	if (result == QCD_MATCH_NUDGE && this->nudge)
+	{
+		DBG2(DBG_IKE, "qcd: verified QCD token from %#H for IKE SPIs "
+			 "%.16"PRIx64"_i %.16"PRIx64"_r, answering no request",
+			 src, be64toh(reply.spi_i), be64toh(reply.spi_r));
+		lib->processor->queue_job(lib->processor,
+			(job_t*)callback_job_create_with_prio((callback_job_cb_t)check_alive,
+					id, (callback_job_cleanup_t)id->destroy, NULL, JOB_PRIO_MEDIUM));
+		return TRUE;
+	}
+	if (result == QCD_MATCH_NUDGE)
+	{
+		id->destroy(id);
+	}
 	if (result != QCD_MATCH_OK)
 	{	/* no response, nothing happens to the SA (R4.5-8, R3-7) */
 		if (throttle(this, LOG_FAILED, &count))
@@ -196,6 +248,8 @@ qcd_verifier_t *qcd_verifier_create(qcd_store_t *store)
 		},
 		.store = store,
 		.limiter = qcd_limiter_create_from_settings("verify"),
+		.nudge = lib->settings->get_bool(lib->settings,
+							"%s.plugins.qcd.nudge", TRUE, lib->ns),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;

@@ -39,9 +39,13 @@ struct qcd_verifier_t {
 	 * Process a message that may be an unprotected QCD reply.
 	 *
 	 * Replies are accepted from any address and port (R3-10).  A verified
-	 * token queues a job that deletes the IKE_SA and its CHILD_SAs
-	 * silently and re-establishes them like a DPD timeout would.  Nothing
-	 * is ever sent in response (R4.5-8).
+	 * token in the reply to our outstanding request queues a job that
+	 * deletes the IKE_SA and its CHILD_SAs silently and re-establishes
+	 * them like a DPD timeout would.  Nothing is ever sent in response
+	 * (R4.5-8).  A verified token that answers no request (a push from a
+	 * restarted maker, or a replay) never deletes anything: with nudge
+	 * enabled it starts a DPD on the IKE_SA, at most once per
+	 * QCD_NUDGE_INTERVAL, and the maker's reply to that decides.
 	 *
 	 * @param message	message with parsed header
 	 * @return			TRUE if this was a QCD reply, FALSE to let charon
@@ -56,7 +60,7 @@ struct qcd_verifier_t {
 };
 
 /**
- * Create a verifier, reading the verify_* settings.
+ * Create a verifier, reading the verify_* and nudge settings.
  *
  * @param store		tokens per IKE_SA
  * @return			verifier

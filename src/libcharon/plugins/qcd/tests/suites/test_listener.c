@@ -39,7 +39,7 @@ static void setup()
 	store = qcd_store_create(10);
 	/* both roles; the responder is not needed by these hooks */
 	verifier = qcd_verifier_create(store);
-	listener = qcd_listener_create(store, token, NULL, verifier);
+	listener = qcd_listener_create(store, token, NULL, verifier, NULL);
 	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
 						  htobe64(0x2222), TRUE);
 	ike_sa = ike_sa_create(id, TRUE, IKEV2);

@@ -69,6 +69,9 @@ START_TEST(test_reload)
 	charon->bus->add_logger(charon->bus, &logger);
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", path,
 						   lib->ns);
+	/* no journal and push, see test_journal */
+	lib->settings->set_bool(lib->settings, "%s.plugins.qcd.push", FALSE,
+							lib->ns);
 	plugin = qcd_plugin_create();
 	ck_assert_int_ge(plugin->get_features(plugin, &features), 1);
 
@@ -105,6 +108,8 @@ START_TEST(test_reload)
 								   features[0].arg.cb.data));
 	plugin->destroy(plugin);
 	charon->bus->remove_logger(charon->bus, &logger);
+	lib->settings->set_str(lib->settings, "%s.plugins.qcd.push", NULL,
+						   lib->ns);
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", NULL,
 						   lib->ns);
 }

@@ -85,7 +85,7 @@ START_TEST(test_match)
 	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_a);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_SA);
 	store->add(store, a, 1);
-	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
 	store->set_request(store, a, 5, CREATE_CHILD_SA);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
 	ck_assert(store->set_token(store, a, tok_b, TRUE));
@@ -94,11 +94,17 @@ START_TEST(test_match)
 	ck_assert(store->set_token(store, a, tok_a, TRUE));
 	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_b);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
-	/* other message ID, other exchange type */
+	/* other message ID, other exchange type: no outstanding request, so
+	 * a nudge at most, once per QCD_NUDGE_INTERVAL (R3-7) */
 	r = reply(1, 2, 4, INFORMATIONAL, 1, tok_a);
-	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGE);
+	ck_assert(out && out->equals(out, a));
+	out->destroy(out);
+	out = NULL;
 	r = reply(1, 2, 5, IKE_AUTH, 1, tok_a);
-	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_WRONG_MID);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGED);
+	r = reply(1, 2, 0xffffffff, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGED);
 	ck_assert(out == NULL);
 	/* the request's exchange type or INFORMATIONAL; any token (R4.5-5) */
 	r = reply(1, 2, 5, CREATE_CHILD_SA, 5, tok_b, tok_b, tok_b, tok_b, tok_a);
@@ -113,6 +119,29 @@ START_TEST(test_match)
 	r = reply(1, 2, 5, INFORMATIONAL, 1, chunk_create(tok_a.ptr, 15));
 	out = NULL;
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	a->destroy(a);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_answered)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *a = id(1, 2, TRUE), *out = NULL;
+	qcd_reply_t r = reply(1, 2, 7, INFORMATIONAL, 1, tok_a);
+
+	store->add(store, a, 1);
+	ck_assert(store->set_token(store, a, tok_a, TRUE));
+	store->set_request(store, a, 7, INFORMATIONAL);
+	/* a response to another request changes nothing */
+	store->answered(store, a, 6);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+	out = NULL;
+	/* once answered, a reply to it, say a replay, is a nudge at most */
+	store->answered(store, a, 7);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGE);
+	out->destroy(out);
 	a->destroy(a);
 	store->destroy(store);
 }
@@ -336,6 +365,7 @@ Suite *store_suite_create()
 	tc = tcase_create("entries");
 	tcase_add_test(tc, test_contains);
 	tcase_add_test(tc, test_match);
+	tcase_add_test(tc, test_answered);
 	tcase_add_test(tc, test_rekey_responder);
 	tcase_add_test(tc, test_rekey_initiator);
 	tcase_add_test(tc, test_reset);

@@ -14,6 +14,7 @@
 
 #include "../qcd_tests.h"
 
+#include <qcd_responder.h>
 #include <qcd_verifier.h>
 
 #include <daemon.h>
@@ -21,6 +22,9 @@
 static qcd_store_t *store;
 static qcd_verifier_t *verifier;
 static ike_sa_id_t *sa;
+
+/** liveness checks (nudges) the last process() queued */
+static u_int nudges;
 
 static chunk_t token = chunk_from_chars(
 	0x01,0x02,0x03,0x04,0x05,0x06,0x07,0x08,0x09,0x0a,0x0b,0x0c,0x0d,0x0e,0x0f,0x10);
@@ -79,9 +83,12 @@ static bool process(qcd_reply_t *reply, size_t truncate, u_int *queued)
 		return FALSE;
 	}
 	before = lib->processor->get_job_load(lib->processor, JOB_PRIO_HIGH);
+	nudges = lib->processor->get_job_load(lib->processor, JOB_PRIO_MEDIUM);
 	result = verifier->process(verifier, message);
 	*queued = lib->processor->get_job_load(lib->processor, JOB_PRIO_HIGH) -
 			  before;
+	nudges = lib->processor->get_job_load(lib->processor, JOB_PRIO_MEDIUM) -
+			 nudges;
 	message->destroy(message);
 	return result;
 }
@@ -134,11 +141,60 @@ START_TEST(test_rejected)
 {
 	/* wrong token: consumed, nothing queued, nothing sent (R4.5-8) */
 	assert_ignored(4, INFORMATIONAL, 0xbb, other);
-	/* right token, wrong message ID or exchange type */
+	/* right token, wrong message ID or exchange type: the reply answers
+	 * no outstanding request, it deletes nothing but nudges (R3-7) */
 	assert_ignored(5, INFORMATIONAL, 0xbb, token);
+	ck_assert_int_eq(nudges, 1);
 	assert_ignored(4, CREATE_CHILD_SA, 0xbb, token);
+	ck_assert_int_eq(nudges, 0);
 	/* unknown SA */
 	assert_ignored(4, INFORMATIONAL, 0xcc, token);
+}
+END_TEST
+
+START_TEST(test_nudge)
+{
+	qcd_reply_t reply = reply_for(QCD_PUSH_MID, INFORMATIONAL);
+	u_int queued;
+
+	/* a forged push with a wrong token does nothing */
+	reply.count = 1;
+	reply.tokens[0] = other;
+	ck_assert(process(&reply, 0, &queued));
+	ck_assert_int_eq(queued + nudges, 0);
+	/* a push: no delete, a liveness check instead (R3-7) */
+	reply.tokens[0] = token;
+	ck_assert(process(&reply, 0, &queued));
+	ck_assert_int_eq(queued, 0);
+	ck_assert_int_eq(nudges, 1);
+	/* replayed: at most once per QCD_NUDGE_INTERVAL */
+	ck_assert(process(&reply, 0, &queued));
+	ck_assert_int_eq(queued + nudges, 0);
+	/* the reply to our outstanding request still deletes */
+	reply = reply_for(4, INFORMATIONAL);
+	reply.count = 1;
+	reply.tokens[0] = token;
+	ck_assert(process(&reply, 0, &queued));
+	ck_assert_int_eq(queued, 1);
+	ck_assert_int_eq(nudges, 0);
+}
+END_TEST
+
+START_TEST(test_nudge_off)
+{
+	qcd_reply_t reply = reply_for(QCD_PUSH_MID, INFORMATIONAL);
+	u_int queued;
+
+	lib->settings->set_bool(lib->settings, "%s.plugins.qcd.nudge", FALSE,
+							lib->ns);
+	verifier->destroy(verifier);
+	verifier = qcd_verifier_create(store);
+	lib->settings->set_str(lib->settings, "%s.plugins.qcd.nudge", NULL,
+						   lib->ns);
+	reply.count = 1;
+	reply.tokens[0] = token;
+	ck_assert(process(&reply, 0, &queued));
+	ck_assert_int_eq(queued + nudges, 0);
 }
 END_TEST
 
@@ -178,6 +234,8 @@ Suite *verifier_suite_create()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_verified);
 	tcase_add_test(tc, test_rejected);
+	tcase_add_test(tc, test_nudge);
+	tcase_add_test(tc, test_nudge_off);
 	tcase_add_test(tc, test_not_ours);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,549 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_journal.h"
+#include "qcd_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <daemon.h>
+#include <collections/hashtable.h>
+#include <collections/linked_list.h>
+#include <processing/jobs/callback_job.h>
+#include <threading/mutex.h>
+
+/** Magic at the start of the file */
+#define MAGIC "QCDJ"
+
+/** File format version */
+#define FORMAT_VERSION 1
+
+/** Header, entry and trailer lengths */
+#define HEADER_LEN 16
+#define ENTRY_LEN 56
+#define TRAILER_LEN 8
+
+/** Flag: we are the original initiator */
+#define FLAG_INITIATOR 0x01
+
+typedef struct private_qcd_journal_t private_qcd_journal_t;
+
+/**
+ * An IKE_SA in the journal
+ */
+typedef struct {
+	/** unique ID of the IKE_SA, hash table key */
+	u_int uid;
+	/** journaled data */
+	qcd_journal_entry_t entry;
+} sa_t;
+
+/**
+ * Private data of a qcd_journal_t object.
+ */
+struct private_qcd_journal_t {
+
+	/**
+	 * Public interface.
+	 */
+	qcd_journal_t public;
+
+	/**
+	 * Journal file
+	 */
+	char *path;
+
+	/**
+	 * unique ID => sa_t, our IKE_SAs
+	 */
+	hashtable_t *sas;
+
+	/**
+	 * qcd_journal_entry_t*, from the file found at start
+	 */
+	linked_list_t *inherited;
+
+	/**
+	 * The file differs from memory
+	 */
+	bool dirty;
+
+	/**
+	 * Most milliseconds between writes
+	 */
+	u_int interval;
+
+	/**
+	 * Protects the above
+	 */
+	mutex_t *mutex;
+
+	/**
+	 * Only one writer at a time, and no write before the previous one is done
+	 */
+	mutex_t *writing;
+};
+
+/** Key for the SipHash trailer: it only detects corruption */
+static u_char mac_key[16];
+
+/**
+ * Destroy an entry's data
+ */
+static void entry_clear(qcd_journal_entry_t *entry)
+{
+	DESTROY_IF(entry->local);
+	DESTROY_IF(entry->remote);
+}
+
+/**
+ * Destroy an inherited entry
+ */
+static void entry_destroy(qcd_journal_entry_t *entry)
+{
+	entry_clear(entry);
+	free(entry);
+}
+
+METHOD(qcd_journal_t, add, void,
+	private_qcd_journal_t *this, ike_sa_t *ike_sa)
+{
+	ike_sa_id_t *id = ike_sa->get_id(ike_sa);
+	host_t *local = ike_sa->get_my_host(ike_sa);
+	host_t *remote = ike_sa->get_other_host(ike_sa);
+	sa_t *sa;
+
+	INIT(sa,
+		.uid = ike_sa->get_unique_id(ike_sa),
+		.entry = {
+			.spi_i = id->get_initiator_spi(id),
+			.spi_r = id->get_responder_spi(id),
+			.initiator = id->is_initiator(id),
+			.local = local->clone(local),
+			.remote = remote->clone(remote),
+		},
+	);
+	this->mutex->lock(this->mutex);
+	sa = this->sas->put(this->sas, (void*)(uintptr_t)sa->uid, sa);
+	this->dirty = TRUE;
+	this->mutex->unlock(this->mutex);
+	if (sa)
+	{
+		entry_clear(&sa->entry);
+		free(sa);
+	}
+}
+
+METHOD(qcd_journal_t, update, void,
+	private_qcd_journal_t *this, u_int uid, host_t *local, host_t *remote)
+{
+	sa_t *sa;
+
+	this->mutex->lock(this->mutex);
+	sa = this->sas->get(this->sas, (void*)(uintptr_t)uid);
+	if (sa && local && !local->equals(local, sa->entry.local))
+	{
+		sa->entry.local->destroy(sa->entry.local);
+		sa->entry.local = local->clone(local);
+		this->dirty = TRUE;
+	}
+	if (sa && remote && !remote->equals(remote, sa->entry.remote))
+	{
+		sa->entry.remote->destroy(sa->entry.remote);
+		sa->entry.remote = remote->clone(remote);
+		this->dirty = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_journal_t, remove_, void,
+	private_qcd_journal_t *this, u_int uid)
+{
+	sa_t *sa;
+
+	this->mutex->lock(this->mutex);
+	sa = this->sas->remove(this->sas, (void*)(uintptr_t)uid);
+	if (sa)
+	{
+		this->dirty = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	if (sa)
+	{
+		entry_clear(&sa->entry);
+		free(sa);
+	}
+}
+
+METHOD(qcd_journal_t, push, u_int,
+	private_qcd_journal_t *this, qcd_journal_push_cb_t cb, void *data,
+	u_int max)
+{
+	linked_list_t *todo;
+	qcd_journal_entry_t *entry;
+	enumerator_t *enumerator;
+	u_int done = 0, left;
+
+	/* the callback runs without our lock: it may take charon's locks */
+	this->mutex->lock(this->mutex);
+	todo = this->inherited;
+	this->inherited = linked_list_create();
+	this->mutex->unlock(this->mutex);
+
+	enumerator = todo->create_enumerator(todo);
+	while (done < max && enumerator->enumerate(enumerator, &entry))
+	{
+		if (cb(data, entry))
+		{
+			todo->remove_at(todo, enumerator);
+			entry_destroy(entry);
+			done++;
+		}
+	}
+	enumerator->destroy(enumerator);
+
+	this->mutex->lock(this->mutex);
+	while (todo->remove_first(todo, (void**)&entry) == SUCCESS)
+	{
+		this->inherited->insert_last(this->inherited, entry);
+	}
+	this->dirty |= done > 0;
+	left = this->inherited->get_count(this->inherited);
+	this->mutex->unlock(this->mutex);
+	todo->destroy(todo);
+	return left;
+}
+
+METHOD(qcd_journal_t, forget_inherited, u_int,
+	private_qcd_journal_t *this)
+{
+	u_int count;
+
+	this->mutex->lock(this->mutex);
+	count = this->inherited->get_count(this->inherited);
+	this->inherited->destroy_function(this->inherited, (void*)entry_destroy);
+	this->inherited = linked_list_create();
+	this->dirty |= count > 0;
+	this->mutex->unlock(this->mutex);
+	return count;
+}
+
+/**
+ * Encode an entry, FALSE if its addresses can't be journaled
+ */
+static bool encode_entry(qcd_journal_entry_t *entry, u_char *pos)
+{
+	chunk_t local = entry->local->get_address(entry->local);
+	chunk_t remote = entry->remote->get_address(entry->remote);
+	int family = entry->local->get_family(entry->local);
+
+	if (family != entry->remote->get_family(entry->remote) ||
+		(family != AF_INET && family != AF_INET6) || local.len > 16 ||
+		remote.len > 16)
+	{
+		return FALSE;
+	}
+	memset(pos, 0, ENTRY_LEN);
+	memcpy(pos, &entry->spi_i, 8);
+	memcpy(pos + 8, &entry->spi_r, 8);
+	pos[16] = entry->initiator ? FLAG_INITIATOR : 0;
+	pos[17] = family == AF_INET ? 4 : 6;
+	htoun16(pos + 18, entry->local->get_port(entry->local));
+	htoun16(pos + 20, entry->remote->get_port(entry->remote));
+	memcpy(pos + 24, local.ptr, local.len);
+	memcpy(pos + 40, remote.ptr, remote.len);
+	return TRUE;
+}
+
+/**
+ * Encode the journal, with the lock held
+ */
+static chunk_t encode(private_qcd_journal_t *this)
+{
+	enumerator_t *enumerator;
+	qcd_journal_entry_t *entry;
+	chunk_t data;
+	u_char *pos;
+	u_int count;
+	sa_t *sa;
+
+	count = this->sas->get_count(this->sas) +
+			this->inherited->get_count(this->inherited);
+	data = chunk_alloc(HEADER_LEN + ENTRY_LEN * count + TRAILER_LEN);
+	memset(data.ptr, 0, HEADER_LEN);
+	memcpy(data.ptr, MAGIC, 4);
+	data.ptr[4] = FORMAT_VERSION;
+	pos = data.ptr + HEADER_LEN;
+	count = 0;
+	enumerator = this->sas->create_enumerator(this->sas);
+	while (enumerator->enumerate(enumerator, NULL, &sa))
+	{
+		if (encode_entry(&sa->entry, pos))
+		{
+			pos += ENTRY_LEN;
+			count++;
+		}
+	}
+	enumerator->destroy(enumerator);
+	enumerator = this->inherited->create_enumerator(this->inherited);
+	while (enumerator->enumerate(enumerator, &entry))
+	{
+		if (encode_entry(entry, pos))
+		{
+			pos += ENTRY_LEN;
+			count++;
+		}
+	}
+	enumerator->destroy(enumerator);
+	htoun32(data.ptr + 8, count);
+	data.len = pos - data.ptr;
+	htoun64(pos, chunk_mac(data, mac_key));
+	data.len += TRAILER_LEN;
+	return data;
+}
+
+METHOD(qcd_journal_t, flush, bool,
+	private_qcd_journal_t *this)
+{
+	chunk_t data = chunk_empty;
+	bool ok = TRUE;
+
+	this->writing->lock(this->writing);
+	this->mutex->lock(this->mutex);
+	if (this->dirty)
+	{
+		data = encode(this);
+		this->dirty = FALSE;
+	}
+	this->mutex->unlock(this->mutex);
+	if (data.len)
+	{	/* no fsync: the page cache outlives a crash of charon */
+		ok = qcd_file_save(this->path, "journal file", data, TRUE,
+						   FALSE) == QCD_FILE_SAVED;
+		if (!ok)
+		{	/* try again next time */
+			this->mutex->lock(this->mutex);
+			this->dirty = TRUE;
+			this->mutex->unlock(this->mutex);
+		}
+		chunk_free(&data);
+	}
+	this->writing->unlock(this->writing);
+	return ok;
+}
+
+/**
+ * The write job
+ */
+static job_requeue_t write_job(private_qcd_journal_t *this)
+{
+	flush(this);
+	return JOB_RESCHEDULE_MS(this->interval);
+}
+
+/**
+ * Decode an entry, NULL if it is invalid
+ */
+static qcd_journal_entry_t *decode_entry(u_char *pos)
+{
+	qcd_journal_entry_t *entry;
+	int family, len;
+
+	if ((pos[17] != 4 && pos[17] != 6) || (pos[16] & ~FLAG_INITIATOR) ||
+		pos[22] || pos[23] || !untoh16(pos + 18) || !untoh16(pos + 20))
+	{
+		return NULL;
+	}
+	family = pos[17] == 4 ? AF_INET : AF_INET6;
+	len = family == AF_INET ? 4 : 16;
+	INIT(entry,
+		.initiator = pos[16] & FLAG_INITIATOR,
+		.local = host_create_from_chunk(family, chunk_create(pos + 24, len),
+										untoh16(pos + 18)),
+		.remote = host_create_from_chunk(family, chunk_create(pos + 40, len),
+										 untoh16(pos + 20)),
+	);
+	memcpy(&entry->spi_i, pos, 8);
+	memcpy(&entry->spi_r, pos + 8, 8);
+	if (!entry->spi_i || !entry->spi_r || !entry->local || !entry->remote ||
+		entry->local->is_anyaddr(entry->local) ||
+		entry->remote->is_anyaddr(entry->remote))
+	{
+		entry_destroy(entry);
+		return NULL;
+	}
+	return entry;
+}
+
+/**
+ * Parse the file's content into the inherited entries, the error if any
+ */
+static char *parse(private_qcd_journal_t *this, chunk_t data)
+{
+	qcd_journal_entry_t *entry;
+	uint32_t count, i;
+
+	if (data.len < HEADER_LEN + TRAILER_LEN || !memeq(data.ptr, MAGIC, 4))
+	{
+		return "not a QCD journal (bad magic or too short)";
+	}
+	if (data.ptr[4] != FORMAT_VERSION)
+	{
+		return "unknown format version";
+	}
+	count = untoh32(data.ptr + 8);
+	if (data.ptr[5] || data.ptr[6] || data.ptr[7] || untoh32(data.ptr + 12) ||
+		count > QCD_JOURNAL_MAX_ENTRIES ||
+		data.len != HEADER_LEN + ENTRY_LEN * (size_t)count + TRAILER_LEN)
+	{
+		return "truncated or corrupt header";
+	}
+	if (untoh64(data.ptr + data.len - TRAILER_LEN) !=
+		chunk_mac(chunk_create(data.ptr, data.len - TRAILER_LEN), mac_key))
+	{
+		return "checksum mismatch";
+	}
+	for (i = 0; i < count; i++)
+	{
+		entry = decode_entry(data.ptr + HEADER_LEN + ENTRY_LEN * i);
+		if (!entry)
+		{
+			this->inherited->destroy_function(this->inherited,
+											  (void*)entry_destroy);
+			this->inherited = linked_list_create();
+			return "invalid entry";
+		}
+		this->inherited->insert_last(this->inherited, entry);
+	}
+	return NULL;
+}
+
+/**
+ * Load the file found at start
+ */
+static void load(private_qcd_journal_t *this)
+{
+	chunk_t data = chunk_empty;
+	struct stat st;
+	char *error = NULL;
+	ssize_t len;
+	int fd;
+
+	qcd_file_remove_stale(this->path, "journal file");
+	/* O_NONBLOCK: opening a FIFO must not block charon */
+	fd = open(this->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+	{
+		if (errno != ENOENT)
+		{
+			DBG1(DBG_CFG, "qcd: opening journal file '%s' failed: %s; no push "
+				 "after this start", this->path, strerror(errno));
+		}
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		st.st_uid != geteuid())
+	{
+		error = "not a regular file owned by the user charon runs as";
+	}
+	else if (st.st_size > HEADER_LEN + ENTRY_LEN *
+			 (off_t)QCD_JOURNAL_MAX_ENTRIES + TRAILER_LEN)
+	{
+		error = "too large";
+	}
+	else
+	{
+		data = chunk_alloc(st.st_size);
+		len = read(fd, data.ptr, data.len);
+		if (len != data.len)
+		{
+			error = "read failed or file changed";
+		}
+		else
+		{
+			error = parse(this, data);
+		}
+		chunk_free(&data);
+	}
+	close(fd);
+	if (error)
+	{	/* never trusted in part: one bad byte may be in any entry */
+		DBG1(DBG_CFG, "qcd: ignoring journal file '%s': %s; no push after "
+			 "this start, peers detect it at their next DPD; the file is "
+			 "replaced at the next write", this->path, error);
+		this->dirty = TRUE;
+		return;
+	}
+	DBG1(DBG_CFG, "qcd: journal file '%s' lists %u IKE_SA(s) from before "
+		 "the start", this->path, this->inherited->get_count(this->inherited));
+}
+
+METHOD(qcd_journal_t, destroy, void,
+	private_qcd_journal_t *this)
+{
+	enumerator_t *enumerator;
+	sa_t *sa;
+
+	flush(this);
+	enumerator = this->sas->create_enumerator(this->sas);
+	while (enumerator->enumerate(enumerator, NULL, &sa))
+	{
+		entry_clear(&sa->entry);
+		free(sa);
+	}
+	enumerator->destroy(enumerator);
+	this->sas->destroy(this->sas);
+	this->inherited->destroy_function(this->inherited, (void*)entry_destroy);
+	this->mutex->destroy(this->mutex);
+	this->writing->destroy(this->writing);
+	free(this->path);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qcd_journal_t *qcd_journal_create(char *path, u_int interval)
+{
+	private_qcd_journal_t *this;
+
+	INIT(this,
+		.public = {
+			.add = _add,
+			.update = _update,
+			.remove = _remove_,
+			.push = _push,
+			.forget_inherited = _forget_inherited,
+			.flush = _flush,
+			.destroy = _destroy,
+		},
+		.path = strdup(path),
+		.sas = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 128),
+		.inherited = linked_list_create(),
+		.interval = interval,
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.writing = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	load(this);
+	if (interval)
+	{
+		lib->scheduler->schedule_job_ms(lib->scheduler, (job_t*)
+				callback_job_create((callback_job_cb_t)write_job, this,
+									NULL, NULL), interval);
+	}
+	return &this->public;
+}

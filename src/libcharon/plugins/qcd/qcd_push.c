@@ -1,0 +1,120 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qcd_push.h"
+#include "qcd_limiter.h"
+
+#include <daemon.h>
+#include <processing/jobs/callback_job.h>
+
+/**
+ * State of the push job
+ */
+typedef struct {
+	/** inherited IKE_SAs */
+	qcd_journal_t *journal;
+	/** sends the pushes */
+	qcd_responder_t *responder;
+	/** pacing */
+	qcd_bucket_t bucket;
+	/** pushes per second */
+	u_int rate;
+	/** monotonic time in ms of the start */
+	uint64_t start;
+	/** give up at this monotonic time in ms */
+	uint64_t deadline;
+	/** IKE_SAs offered to the responder and taken */
+	u_int pushed;
+} push_t;
+
+/**
+ * Monotonic time in ms, > 0
+ */
+static uint64_t now_ms()
+{
+	timeval_t tv;
+
+	time_monotonic(&tv);
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
+}
+
+/**
+ * Offer one entry to the responder
+ */
+static bool push_one(push_t *this, qcd_journal_entry_t *entry)
+{
+	if (this->responder->push(this->responder, entry))
+	{
+		this->pushed++;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/**
+ * One round of pushes
+ */
+static job_requeue_t push_job(push_t *this)
+{
+	uint64_t now = now_ms();
+	u_int max = UINT_MAX, left, dropped;
+
+	if (this->rate)
+	{
+		qcd_bucket_refill(&this->bucket, this->rate,
+						  max(this->rate * QCD_PUSH_TICK / 1000, 1), now);
+		max = this->bucket.tokens / 1000;
+	}
+	this->pushed = 0;
+	left = this->journal->push(this->journal, (void*)push_one, this, max);
+	if (this->rate)
+	{	/* what the round took */
+		this->bucket.tokens -= min(this->bucket.tokens,
+								   (uint64_t)this->pushed * 1000);
+	}
+	if (!left)
+	{
+		DBG1(DBG_NET, "qcd: pushed the journal's IKE_SAs to their peers in "
+			 "%ums", (u_int)(now - this->start));
+		return JOB_REQUEUE_NONE;
+	}
+	if (now >= this->deadline)
+	{
+		dropped = this->journal->forget_inherited(this->journal);
+		DBG1(DBG_NET, "qcd: push timeout, no config loaded for the peers of "
+			 "%u journaled IKE_SA(s); they detect the restart at their next "
+			 "DPD", dropped);
+		return JOB_REQUEUE_NONE;
+	}
+	return JOB_RESCHEDULE_MS(QCD_PUSH_TICK);
+}
+
+/*
+ * Described in header
+ */
+void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
+					u_int rate, u_int timeout)
+{
+	push_t *this;
+
+	INIT(this,
+		.journal = journal,
+		.responder = responder,
+		.rate = rate,
+		.start = now_ms(),
+	);
+	this->deadline = this->start + timeout * 1000ULL;
+	lib->processor->queue_job(lib->processor, (job_t*)callback_job_create(
+						(callback_job_cb_t)push_job, this, free, NULL));
+}

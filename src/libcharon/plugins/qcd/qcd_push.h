@@ -1,0 +1,45 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qcd_push qcd_push
+ * @{ @ingroup qcd
+ */
+
+#ifndef QCD_PUSH_H_
+#define QCD_PUSH_H_
+
+#include "qcd_journal.h"
+#include "qcd_responder.h"
+
+/** Milliseconds between two rounds of pushes */
+#define QCD_PUSH_TICK 20
+
+/**
+ * Start push recovery after a start: a job offers the journal's inherited
+ * IKE_SAs to the responder, at most rate per second, until all are pushed
+ * or timeout seconds have passed; the rest is then dropped.
+ *
+ * The job is owned by the scheduler, which charon flushes before it
+ * unloads plugins.
+ *
+ * @param journal	journal with the inherited IKE_SAs
+ * @param responder	responder that pushes
+ * @param rate		pushes per second, 0 for no limit
+ * @param timeout	seconds to wait for configs of the peers
+ */
+void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
+					u_int rate, u_int timeout);
+
+#endif /** QCD_PUSH_H_ @}*/
