@@ -88,6 +88,16 @@ struct private_qcd_journal_t {
 	u_int interval;
 
 	/**
+	 * A write job is queued or scheduled
+	 */
+	bool scheduled;
+
+	/**
+	 * Monotonic time in ms of the last write
+	 */
+	uint64_t last_write;
+
+	/**
 	 * Protects the above
 	 */
 	mutex_t *mutex;
@@ -100,6 +110,42 @@ struct private_qcd_journal_t {
 
 /** Key for the SipHash trailer: it only detects corruption */
 static u_char mac_key[16];
+
+/**
+ * Monotonic time in ms
+ */
+static uint64_t now_ms()
+{
+	timeval_t tv;
+
+	time_monotonic(&tv);
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static job_requeue_t write_job(private_qcd_journal_t *this);
+
+/**
+ * Note a change, with the lock held, and make sure a write follows: at
+ * once if the last one is at least interval ago, so that a single change
+ * is on disk within milliseconds, else interval after the last one, so
+ * that a burst of changes costs one write per interval
+ */
+static void changed(private_qcd_journal_t *this)
+{
+	uint64_t now, due;
+
+	this->dirty = TRUE;
+	if (this->scheduled || !this->interval)
+	{
+		return;
+	}
+	this->scheduled = TRUE;
+	now = now_ms();
+	due = this->last_write + this->interval;
+	lib->scheduler->schedule_job_ms(lib->scheduler, (job_t*)
+				callback_job_create((callback_job_cb_t)write_job, this,
+									NULL, NULL), due > now ? due - now : 0);
+}
 
 /**
  * Destroy an entry's data
@@ -139,7 +185,7 @@ METHOD(qcd_journal_t, add, void,
 	);
 	this->mutex->lock(this->mutex);
 	sa = this->sas->put(this->sas, (void*)(uintptr_t)sa->uid, sa);
-	this->dirty = TRUE;
+	changed(this);
 	this->mutex->unlock(this->mutex);
 	if (sa)
 	{
@@ -159,13 +205,13 @@ METHOD(qcd_journal_t, update, void,
 	{
 		sa->entry.local->destroy(sa->entry.local);
 		sa->entry.local = local->clone(local);
-		this->dirty = TRUE;
+		changed(this);
 	}
 	if (sa && remote && !remote->equals(remote, sa->entry.remote))
 	{
 		sa->entry.remote->destroy(sa->entry.remote);
 		sa->entry.remote = remote->clone(remote);
-		this->dirty = TRUE;
+		changed(this);
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -179,7 +225,7 @@ METHOD(qcd_journal_t, remove_, void,
 	sa = this->sas->remove(this->sas, (void*)(uintptr_t)uid);
 	if (sa)
 	{
-		this->dirty = TRUE;
+		changed(this);
 	}
 	this->mutex->unlock(this->mutex);
 	if (sa)
@@ -221,7 +267,10 @@ METHOD(qcd_journal_t, push, u_int,
 	{
 		this->inherited->insert_last(this->inherited, entry);
 	}
-	this->dirty |= done > 0;
+	if (done)
+	{
+		changed(this);
+	}
 	left = this->inherited->get_count(this->inherited);
 	this->mutex->unlock(this->mutex);
 	todo->destroy(todo);
@@ -237,7 +286,10 @@ METHOD(qcd_journal_t, forget_inherited, u_int,
 	count = this->inherited->get_count(this->inherited);
 	this->inherited->destroy_function(this->inherited, (void*)entry_destroy);
 	this->inherited = linked_list_create();
-	this->dirty |= count > 0;
+	if (count)
+	{
+		changed(this);
+	}
 	this->mutex->unlock(this->mutex);
 	return count;
 }
@@ -328,6 +380,7 @@ METHOD(qcd_journal_t, flush, bool,
 	{
 		data = encode(this);
 		this->dirty = FALSE;
+		this->last_write = now_ms();
 	}
 	this->mutex->unlock(this->mutex);
 	if (data.len)
@@ -335,9 +388,9 @@ METHOD(qcd_journal_t, flush, bool,
 		ok = qcd_file_save(this->path, "journal file", data, TRUE,
 						   FALSE) == QCD_FILE_SAVED;
 		if (!ok)
-		{	/* try again next time */
+		{	/* try again after interval */
 			this->mutex->lock(this->mutex);
-			this->dirty = TRUE;
+			changed(this);
 			this->mutex->unlock(this->mutex);
 		}
 		chunk_free(&data);
@@ -351,8 +404,11 @@ METHOD(qcd_journal_t, flush, bool,
  */
 static job_requeue_t write_job(private_qcd_journal_t *this)
 {
+	this->mutex->lock(this->mutex);
+	this->scheduled = FALSE;
+	this->mutex->unlock(this->mutex);
 	flush(this);
-	return JOB_RESCHEDULE_MS(this->interval);
+	return JOB_REQUEUE_NONE;
 }
 
 /**
@@ -488,8 +544,12 @@ static void load(private_qcd_journal_t *this)
 		this->dirty = TRUE;
 		return;
 	}
-	DBG1(DBG_CFG, "qcd: journal file '%s' lists %u IKE_SA(s) from before "
-		 "the start", this->path, this->inherited->get_count(this->inherited));
+	if (this->inherited->get_count(this->inherited))
+	{
+		DBG1(DBG_CFG, "qcd: journal file '%s' lists %u IKE_SA(s) from before "
+			 "the start", this->path,
+			 this->inherited->get_count(this->inherited));
+	}
 }
 
 METHOD(qcd_journal_t, destroy, void,
@@ -539,11 +599,9 @@ qcd_journal_t *qcd_journal_create(char *path, u_int interval)
 		.writing = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	load(this);
-	if (interval)
-	{
-		lib->scheduler->schedule_job_ms(lib->scheduler, (job_t*)
-				callback_job_create((callback_job_cb_t)write_job, this,
-									NULL, NULL), interval);
+	if (this->dirty)
+	{	/* replace a file we ignored */
+		changed(this);
 	}
 	return &this->public;
 }

@@ -64,8 +64,8 @@ typedef bool (*qcd_journal_push_cb_t)(void *data, qcd_journal_entry_t *entry);
  * push recovery after a crash.
  *
  * The IKE_SAs are kept in memory, and a job rewrites the file atomically
- * when they changed, at most every interval, so IKE processing never waits
- * for the disk.  The file is not fsync'd: the page cache outlives a crash
+ * when they changed: at once after a quiet interval, else at most once per
+ * interval, so IKE processing never waits for the disk.  The file is not fsync'd: the page cache outlives a crash
  * of charon, but a power loss may lose the last interval's changes or the
  * whole journal, and then peers detect the restart at their next DPD.
  *

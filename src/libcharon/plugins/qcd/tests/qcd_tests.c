@@ -126,6 +126,7 @@ int main(int argc, char *argv[])
 	srunner_add_suite(runner, reply_suite_create());
 	srunner_add_suite(runner, limiter_suite_create());
 	srunner_add_suite(runner, store_suite_create());
+	srunner_add_suite(runner, journal_suite_create());
 	srunner_add_suite(runner, message_suite_create());
 	srunner_add_suite(runner, verifier_suite_create());
 	srunner_add_suite(runner, responder_suite_create());

@@ -30,6 +30,7 @@ Suite *token_suite_create();
 Suite *reply_suite_create();
 Suite *limiter_suite_create();
 Suite *store_suite_create();
+Suite *journal_suite_create();
 Suite *message_suite_create();
 Suite *verifier_suite_create();
 Suite *stress_suite_create();

@@ -274,6 +274,120 @@ START_TEST(test_window)
 }
 END_TEST
 
+/**
+ * A journaled IKE_SA with the given peer
+ */
+static qcd_journal_entry_t entry(char *peer, bool initiator)
+{
+	return (qcd_journal_entry_t){
+		.spi_i = htobe64(0x1111),
+		.spi_r = htobe64(0x2222),
+		.initiator = initiator,
+		.local = host_create_from_string("192.0.2.1", 4500),
+		.remote = host_create_from_string(peer, 4500),
+	};
+}
+
+/**
+ * A host's address as string
+ */
+static char *peer_str(host_t *host)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%H", host);
+	return buf;
+}
+
+/**
+ * Push an entry, returns the number of packets sent, *done the result
+ */
+static int push(char *peer, bool initiator, bool *done)
+{
+	qcd_journal_entry_t e = entry(peer, initiator);
+	int before = sent->get_count(sent);
+
+	*done = responder->push(responder, &e);
+	e.local->destroy(e.local);
+	e.remote->destroy(e.remote);
+	return sent->get_count(sent) - before;
+}
+
+START_TEST(test_push)
+{
+	u_char expected[QCD_TOKEN_LEN];
+	ike_sa_id_t *id;
+	packet_t *packet;
+	qcd_reply_t reply;
+	host_t *src, *dst;
+	bool done;
+
+	responder = qcd_responder_create(token, store);
+	/* an INFORMATIONAL response to no request, from our role */
+	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
+	ck_assert(done);
+	reply = last_reply();
+	ck_assert(reply.invalid_ike_spi && reply.response && !reply.initiator);
+	ck_assert_int_eq(reply.mid, QCD_PUSH_MID);
+	ck_assert_int_eq(reply.exchange, INFORMATIONAL);
+	ck_assert(reply.spi_i == htobe64(0x1111) && reply.spi_r == htobe64(0x2222));
+	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
+						  htobe64(0x2222), TRUE);
+	ck_assert(token->compute(token, 0, id, NULL, expected));
+	ck_assert_int_eq(reply.count, 1);
+	ck_assert(chunk_equals(reply.tokens[0], chunk_from_thing(expected)));
+	id->destroy(id);
+	sent->get_last(sent, (void**)&packet);
+	src = packet->get_source(packet);
+	dst = packet->get_destination(packet);
+	ck_assert(src->get_port(src) == 4500 && dst->get_port(dst) == 4500);
+	ck_assert_str_eq(peer_str(dst), PEER);
+
+	ck_assert_int_eq(push(PEER, TRUE, &done), 1);
+	reply = last_reply();
+	ck_assert(reply.initiator);
+	/* no config for the peer yet: try again later */
+	ck_assert_int_eq(push(STRANGER, FALSE, &done), 0);
+	ck_assert(!done);
+}
+END_TEST
+
+START_TEST(test_push_live)
+{
+	ike_sa_id_t *live;
+	bool done;
+
+	/* never a token for an IKE_SA that exists (R9.2-1) */
+	responder = qcd_responder_create(token, store);
+	live = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
+							htobe64(0x2222), FALSE);
+	store->add(store, live, 1);
+	ck_assert_int_eq(push(PEER, FALSE, &done), 0);
+	ck_assert(done);
+	live->destroy(live);
+}
+END_TEST
+
+START_TEST(test_push_limits)
+{
+	int i, replies = 0;
+	bool done;
+
+	set("reply_source_rate", "1");
+	set("reply_source_burst", "1");
+	responder = qcd_responder_create(token, store);
+	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
+	/* the pushed peer's request is answered outside the limits, once:
+	 * plus the burst of 1 (and at most one refill) */
+	for (i = 0; i < 10; i++)
+	{
+		replies += request(PEER, 0x2222, INFORMATIONAL, 0x08, PLV2_ENCRYPTED);
+	}
+	ck_assert_int_ge(replies, 2);
+	ck_assert_int_le(replies, 3);
+}
+END_TEST
+
 Suite *responder_suite_create()
 {
 	Suite *s;
@@ -286,6 +400,9 @@ Suite *responder_suite_create()
 	tcase_add_test(tc, test_no_reply);
 	tcase_add_loop_test(tc, test_limits, 0, 2);
 	tcase_add_test(tc, test_window);
+	tcase_add_test(tc, test_push);
+	tcase_add_test(tc, test_push_live);
+	tcase_add_test(tc, test_push_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

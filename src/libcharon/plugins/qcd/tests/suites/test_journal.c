@@ -1,0 +1,328 @@
+/*
+ * Copyright (C) 2026 strongswan-qcd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "../qcd_tests.h"
+
+#include <qcd_journal.h>
+
+#include <daemon.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/** Length of a journal with n entries */
+#define JOURNAL_LEN(n) (16 + 56 * (n) + 8)
+
+/** What the journal logged */
+static logger_t logger;
+static char logged[4096];
+
+METHOD(logger_t, log_, void,
+	logger_t *this, debug_t group, level_t level, int thread,
+	ike_sa_t *ike_sa, const char *message)
+{
+	if (strlen(logged) + strlen(message) + 2 < sizeof(logged))
+	{
+		strcat(logged, message);
+		strcat(logged, "\n");
+	}
+}
+
+METHOD(logger_t, get_level, level_t,
+	logger_t *this, debug_t group)
+{
+	return LEVEL_CTRL;
+}
+
+static void setup()
+{
+	qcd_tests_tmpdir();
+	logged[0] = '\0';
+	logger = (logger_t){ .log = _log_, .get_level = _get_level };
+	charon->bus->add_logger(charon->bus, &logger);
+}
+
+static void teardown()
+{
+	charon->bus->remove_logger(charon->bus, &logger);
+	qcd_tests_cleanup();
+}
+
+/**
+ * An established-looking IKE_SA between 192.0.2.1 and the given peer
+ */
+static ike_sa_t *sa(uint64_t spi_i, uint64_t spi_r, bool initiator,
+					char *peer)
+{
+	ike_sa_id_t *id;
+	ike_sa_t *ike_sa;
+
+	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(spi_i),
+						  htobe64(spi_r), initiator);
+	ike_sa = ike_sa_create(id, initiator, IKEV2);
+	id->destroy(id);
+	ike_sa->set_my_host(ike_sa, host_create_from_string("192.0.2.1", 4500));
+	ike_sa->set_other_host(ike_sa, host_create_from_string(peer, 4500));
+	return ike_sa;
+}
+
+/**
+ * Collects inherited entries, done with the first n
+ */
+typedef struct {
+	u_int n;
+	qcd_journal_entry_t seen[4];
+	char peers[4][64];
+	u_int count;
+} collect_t;
+
+static bool collect(collect_t *this, qcd_journal_entry_t *entry)
+{
+	if (this->count < countof(this->seen))
+	{
+		this->seen[this->count] = *entry;
+		snprintf(this->peers[this->count], sizeof(this->peers[0]), "%#H",
+				 entry->remote);
+		this->count++;
+	}
+	return this->count <= this->n;
+}
+
+/**
+ * How often str was logged
+ */
+static int occurrences(char *str)
+{
+	char *pos = logged;
+	int n = 0;
+
+	while ((pos = strstr(pos, str)))
+	{
+		n++;
+		pos++;
+	}
+	return n;
+}
+
+/**
+ * Size of the journal file, -1 if missing
+ */
+static off_t size(char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+START_TEST(test_roundtrip)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.200");
+	host_t *moved = host_create_from_string("203.0.113.5", 4500);
+	qcd_journal_t *journal;
+	collect_t c = { .n = 0 };
+	struct stat st;
+
+	/* no file yet: nothing inherited, no error */
+	journal = qcd_journal_create(path, 0);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
+	ck_assert(!strstr(logged, "journal"));
+	journal->add(journal, a);
+	journal->add(journal, b);
+	/* written on flush only, and mode 0600 */
+	ck_assert_int_eq(size(path), -1);
+	ck_assert(journal->flush(journal));
+	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* MOBIKE moved one, the other is gone */
+	journal->update(journal, b->get_unique_id(b), NULL, moved);
+	journal->remove(journal, a->get_unique_id(a));
+	/* as after a kill -9: the file as of the last write */
+	journal->destroy(journal);
+	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+
+	journal = qcd_journal_create(path, 0);
+	ck_assert(strstr(logged, "lists 1 IKE_SA(s)"));
+	/* kept until pushed: not done with it, so it stays */
+	c.n = 0;
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 1);
+	ck_assert_int_eq(c.count, 1);
+	ck_assert(c.seen[0].spi_i == htobe64(3) && c.seen[0].spi_r == htobe64(4));
+	ck_assert(c.seen[0].initiator);
+	ck_assert_str_eq(c.peers[0], "203.0.113.5[4500]");
+	/* inherited entries survive another crash until pushed */
+	ck_assert(journal->flush(journal));
+	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	/* at most max, then done */
+	c = (collect_t){ .n = 1 };
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 0), 1);
+	ck_assert_int_eq(c.count, 0);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 1), 0);
+	ck_assert(journal->flush(journal));
+	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
+	journal->destroy(journal);
+
+	a->destroy(a);
+	b->destroy(b);
+	moved->destroy(moved);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_forget)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	qcd_journal_t *journal;
+
+	journal = qcd_journal_create(path, 0);
+	journal->add(journal, a);
+	journal->destroy(journal);
+	journal = qcd_journal_create(path, 0);
+	ck_assert_int_eq(journal->forget_inherited(journal), 1);
+	ck_assert_int_eq(journal->forget_inherited(journal), 0);
+	journal->destroy(journal);
+	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
+	a->destroy(a);
+	free(path);
+}
+END_TEST
+
+/**
+ * Damage a valid one-entry journal, expect it ignored with one error
+ */
+static void assert_ignored(int damage, char *error)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	u_char buf[JOURNAL_LEN(1) + 8];
+	collect_t c = { .n = 1 };
+	qcd_journal_t *journal;
+	chunk_t data;
+	FILE *f;
+
+	journal = qcd_journal_create(path, 0);
+	journal->add(journal, a);
+	journal->destroy(journal);
+	f = fopen(path, "r");
+	ck_assert(f && fread(buf, 1, JOURNAL_LEN(1), f) == JOURNAL_LEN(1));
+	fclose(f);
+	data = chunk_create(buf, JOURNAL_LEN(1));
+	switch (damage)
+	{
+		case 0:		/* a flipped bit in an address */
+			buf[16 + 40] ^= 0x01;
+			break;
+		case 1:		/* truncated */
+			data.len -= 9;
+			break;
+		case 2:		/* trailing data */
+			memset(buf + data.len, 0, 8);
+			data.len += 8;
+			break;
+		case 3:		/* a count that claims more than the limit */
+			htoun32(buf + 8, QCD_JOURNAL_MAX_ENTRIES + 1);
+			break;
+		case 4:		/* other data */
+			memcpy(buf, "QCDS", 4);
+			break;
+		case 5:		/* a future version */
+			buf[4] = 2;
+			break;
+	}
+	qcd_tests_write(path, data, 0600);
+	logged[0] = '\0';
+	journal = qcd_journal_create(path, 0);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
+	ck_assert_int_eq(c.count, 0);
+	/* one error, naming the problem */
+	ck_assert_int_eq(occurrences("ignoring journal file"), 1);
+	ck_assert(strstr(logged, error));
+	/* replaced at the next write, never trusted in part */
+	journal->destroy(journal);
+	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
+	a->destroy(a);
+	free(path);
+}
+
+START_TEST(test_corrupt)
+{
+	char *errors[] = {
+		"checksum mismatch",
+		"truncated or corrupt header",
+		"truncated or corrupt header",
+		"truncated or corrupt header",
+		"not a QCD journal",
+		"unknown format version",
+	};
+
+	assert_ignored(_i, errors[_i]);
+}
+END_TEST
+
+START_TEST(test_oversized)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+	FILE *f;
+
+	/* larger than any valid journal: not even read */
+	f = fopen(path, "w");
+	ck_assert(f != NULL);
+	ck_assert_int_eq(fseeko(f, JOURNAL_LEN((off_t)QCD_JOURNAL_MAX_ENTRIES) + 1,
+							SEEK_SET), 0);
+	fputc(0, f);
+	fclose(f);
+	chmod(path, 0600);
+	journal = qcd_journal_create(path, 0);
+	ck_assert(strstr(logged, "ignoring journal file"));
+	ck_assert(strstr(logged, "too large"));
+	journal->destroy(journal);
+	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
+	free(path);
+}
+END_TEST
+
+START_TEST(test_fifo)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	/* must neither block nor be read */
+	alarm(10);
+	journal = qcd_journal_create(path, 0);
+	alarm(0);
+	ck_assert(strstr(logged, "not a regular file"));
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
+Suite *journal_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("journal");
+	tc = tcase_create("file");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_forget);
+	tcase_add_loop_test(tc, test_corrupt, 0, 6);
+	tcase_add_test(tc, test_oversized);
+	tcase_add_test(tc, test_fifo);
+	suite_add_tcase(s, tc);
+	return s;
+}
