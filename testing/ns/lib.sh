@@ -16,10 +16,12 @@ ns_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ns_bin=$ns_top/testing/ns/bin
 
 # outer addresses on one LAN, inner ones (on lo) behind the hosts
-declare -A ns_outer=( [moon]=192.0.2.1 [sun]=192.0.2.2 [carol]=192.0.2.100
-					  [dave]=192.0.2.200 [winnetou]=192.0.2.66 )
+declare -A ns_outer=( [moon]=192.0.2.1 [sun]=192.0.2.2 [venus]=192.0.2.3
+					  [carol]=192.0.2.100 [dave]=192.0.2.200 [alice]=192.0.2.150
+					  [winnetou]=192.0.2.66 )
 declare -A ns_inner=( [moon]=198.51.100.1/24 [sun]=203.0.113.1/32
-					  [carol]=203.0.113.100/32 [dave]=203.0.113.200/32 )
+					  [venus]=203.0.113.3/32 [carol]=203.0.113.100/32
+					  [dave]=203.0.113.200/32 [alice]=203.0.113.150/32 )
 declare -A ns_anchor ns_hostdir
 ns_namespaces=()
 ns_anchors=()

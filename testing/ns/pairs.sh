@@ -1,23 +1,33 @@
-# Two independent gateway/roadwarrior pairs in namespaces, set up the same
+# Independent gateway/roadwarrior pairs in namespaces, set up the same
 # way: pair A with the qcd plugin (moon, carol), pair B without it (sun,
-# dave).  Used by scripts/demo.sh and testing/bench/recovery.  Source after
-# lib.sh.
+# dave), pair C with it too (venus, alice), for a second qcd configuration.
+# Used by scripts/demo.sh and testing/bench/recovery.  Source after lib.sh;
+# set pairs=(A B C) before pairs_start for all three.
 
-declare -A pair_gw=( [A]=moon [B]=sun ) pair_rw=( [A]=carol [B]=dave )
+declare -A pair_gw=( [A]=moon [B]=sun [C]=venus )
+declare -A pair_rw=( [A]=carol [B]=dave [C]=alice )
 declare -A pair_ping=( [A]="-I 203.0.113.100 198.51.100.1"
-					   [B]="-I 203.0.113.200 203.0.113.1" )
+					   [B]="-I 203.0.113.200 203.0.113.1"
+					   [C]="-I 203.0.113.150 203.0.113.3" )
+pairs=(A B)
 
-# pairs_start CONFDIR: all four hosts up, both tunnels up, pings running
+# pairs_start CONFDIR: the hosts of all pairs up, the tunnels up, pings
+# running
 pairs_start() {
 	local conf=$1 h p
 	ns_switch || return 1
-	for h in moon carol sun dave; do
-		ns_host "$h" "$ns_rundir/$h" "$conf/$h" || return 1
+	for p in "${pairs[@]}"; do
+		for h in "${pair_gw[$p]}" "${pair_rw[$p]}"; do
+			ns_host "$h" "$ns_rundir/$h" "$conf/$h" || return 1
+		done
 	done
-	for h in moon sun carol dave; do
-		ns_cmd "$h" "systemctl start strongswan >/dev/null" || return 1
+	for p in "${pairs[@]}"; do
+		ns_cmd "${pair_gw[$p]}" "systemctl start strongswan >/dev/null" || return 1
 	done
-	for p in A B; do
+	for p in "${pairs[@]}"; do
+		ns_cmd "${pair_rw[$p]}" "systemctl start strongswan >/dev/null" || return 1
+	done
+	for p in "${pairs[@]}"; do
 		ns_cmd "${pair_gw[$p]}" "expect-connection rw" >/dev/null &&
 		ns_cmd "${pair_rw[$p]}" "swanctl --initiate --child home >/dev/null 2>&1" &&
 		ns_cmd "${pair_rw[$p]}" "ping -c 1 -W 2 ${pair_ping[$p]} >/dev/null" ||
@@ -26,21 +36,33 @@ pairs_start() {
 		ns_cmd "${pair_rw[$p]}" "ping -D -O -i 0.2 -W 1 ${pair_ping[$p]} \
 			> \$QCD_HOSTDIR/ping.log 2>&1 &"
 	done
-	# until both pings flow
+	# until all pings flow
 	for _ in $(seq 100); do
-		[ "$(grep -c 'bytes from' "$ns_rundir/carol/ping.log")" -ge 5 ] &&
-		[ "$(grep -c 'bytes from' "$ns_rundir/dave/ping.log")" -ge 5 ] && return 0
+		pairs_flowing && return 0
 		sleep 0.1
 	done
 	echo "pings do not flow" >&2
 	return 1
 }
 
-# pairs_crash: kill -9 both gateways at the same moment, restart them at once
+# pairs_flowing: whether each pair's ping got 5 replies
+pairs_flowing() {
+	local p
+	for p in "${pairs[@]}"; do
+		[ "$(grep -c 'bytes from' "$ns_rundir/${pair_rw[$p]}/ping.log")" -ge 5 ] || return 1
+	done
+}
+
+# pairs_crash: kill -9 all gateways at the same moment, restart them at once
 pairs_crash() {
-	ns_cmd moon charon-kill & ns_cmd sun charon-kill & wait
-	ns_cmd moon "systemctl start strongswan >/dev/null" &
-	ns_cmd sun "systemctl start strongswan >/dev/null" &
+	local p
+	for p in "${pairs[@]}"; do
+		ns_cmd "${pair_gw[$p]}" charon-kill &
+	done
+	wait
+	for p in "${pairs[@]}"; do
+		ns_cmd "${pair_gw[$p]}" "systemctl start strongswan >/dev/null" &
+	done
 	wait
 }
 
@@ -68,6 +90,7 @@ pairs_events() {
 		if (t < 0) next
 		if (!dpd && /sending DPD request/) { dpd = 1; ev(t, "DPD sent") }
 		else if (match($0, /retransmit [0-9]+ of request/)) ev(t, substr($0, RSTART, RLENGTH))
+		else if (/qcd: peer .* may have lost IKE_SA/) ev(t, "push verified, DPD started (nudge)")
 		else if (/qcd: verified QCD token/) ev(t, "QCD reply received and verified")
 		else if (/qcd: peer .* lost IKE_SA/) ev(t, "old SA deleted silently, by QCD")
 		else if (/giving up after/) ev(t, "old SA deleted: retransmissions gave up")
