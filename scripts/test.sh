@@ -52,6 +52,7 @@ bench_smoke() {
 	short="--dpd-delay 2 --tries 1 --timeout 1 --base 1"
 	ok=0
 	for b in "recovery -n 1 $short" "mass-recovery -n 20 $short" \
+			 "mass-recovery -n 20 --distinct --modes push $short" \
 			 "overhead -n 20 -r 1" "flood --seconds 2"; do
 		if "$top/testing/bench/"$b > "$top/build/bench-smoke.out" 2>&1; then
 			echo "ok    testing/bench/$b"
@@ -77,9 +78,10 @@ else
 		"$top/scripts/package.sh" --autopkgtest
 	step "scenarios (Debian's charon)" "$top/testing/ns-do-tests"
 	# upstream's default build has no mediation: replies take the other path
-	step "headline scenario with upstream's default charon (no mediation)" \
+	step "headline and push scenarios with upstream's default charon (no mediation)" \
 		sh -c '"$1/scripts/setup-upstream.sh" &&
-			"$1/testing/ns-do-tests" --charon upstream ikev2/qcd-gateway-restart' _ "$top"
+			"$1/testing/ns-do-tests" --charon upstream ikev2/qcd-gateway-restart \
+				ikev2/qcd-push' _ "$top"
 	if [ -z "${QCD_NO_TRIXIE:-}" ]; then
 		# Debian trixie's strongSwan 6.0.1, in a root file system made once
 		if step "Debian trixie root with strongSwan 6.0.1 (QCD_NO_TRIXIE=1 skips)" \

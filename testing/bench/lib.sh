@@ -46,11 +46,22 @@ bench_charon_usage() {
 
 bench_load="random nonce openssl pem pkcs1 x509 pubkey kdf hmac sha1 sha2 aes gcm kernel-libipsec kernel-netlink socket-default vici updown"
 
-# bench_conf DIR N QCD(yes|no) [GATEWAY-SETTINGS] [CLIENT-SETTINGS]: a
-# gateway moon and a client carol with N connections to it, each with its
-# own identity and a CHILD_SA (dpd_delay 10s, dpd_action restart)
+# bench_addresses N: N distinct client addresses, all RFC 5737 ones but
+# the gateway's 192.0.2.1 and 198.51.100.1 and carol's 203.0.113.100: at
+# most 759
+bench_addresses() {
+	{ seq -f '192.0.2.%g' 2 254; seq -f '198.51.100.%g' 2 254
+	  seq -f '203.0.113.%g' 1 254 | grep -vx 203.0.113.100; } | head -n "$1"
+}
+
+# bench_conf DIR N QCD(yes|no) [GATEWAY-SETTINGS] [CLIENT-SETTINGS]
+# [ADDRESSES]: a gateway moon and a client carol with N connections to it,
+# each with its own identity and a CHILD_SA (dpd_delay 10s, dpd_action
+# restart), all from carol's 192.0.2.100, or with ADDRESSES = distinct each
+# from its own address (bench_addresses)
 bench_conf() {
-	local dir=$1 n=$2 qcd=$3 gw=${4:-} cl=${5:-} load=$bench_load i
+	local dir=$1 n=$2 qcd=$3 gw=${4:-} cl=${5:-} addrs=${6:-one} load=$bench_load i
+	local -a local_addrs
 	[ "$qcd" = yes ] && load="$load qcd"
 	mkdir -p "$dir/moon/etc/swanctl" "$dir/carol/etc/swanctl" "$dir/winnetou/etc"
 	# vici initiations block a worker thread each until they complete; all
@@ -93,12 +104,18 @@ secrets {
    }
 }
 CONF
+	if [ "$addrs" = distinct ]; then
+		mapfile -t local_addrs < <(bench_addresses "$n")
+		[ "${#local_addrs[@]}" = "$n" ] ||
+			{ echo "only ${#local_addrs[@]} RFC 5737 addresses for $n clients" >&2; return 1; }
+		bench_addresses "$n" > "$dir/carol/addresses"
+	fi
 	{
 		echo "connections {"
 		for i in $(seq "$n"); do
 			cat <<CONF
    c$i {
-      local_addrs = 192.0.2.100
+      local_addrs = ${local_addrs[$((i - 1))]:-192.0.2.100}
       remote_addrs = 192.0.2.1
       local {
          auth = psk
@@ -127,13 +144,20 @@ CONF
 }
 
 # bench_hosts DIR HOSTS...: the hosts of a bench_conf directory, charon
-# started where there is a configuration
+# started where there is a configuration; carol gets the distinct client
+# addresses if any, and moon on-link routes to them
 bench_hosts() {
 	local dir=$1 h
 	shift
 	ns_switch || return 1
 	for h in "$@"; do
 		ns_host "$h" "$ns_rundir/$h" "$dir/$h" || return 1
+		if [ "$h" = carol ] && [ -s "$dir/carol/addresses" ]; then
+			sed 's:.*:addr add &/32 dev eth0:' "$dir/carol/addresses" |
+				ip -n "$ns_prefix-carol" -batch - || return 1
+			ip -n "$ns_prefix-moon" route replace 198.51.100.0/24 dev eth0 &&
+			ip -n "$ns_prefix-moon" route replace 203.0.113.0/24 dev eth0 || return 1
+		fi
 		# one malloc arena: RSS then grows with what is allocated, not with
 		# how allocations spread over per-thread arenas
 		[ -s "$dir/$h/etc/strongswan.conf" ] &&

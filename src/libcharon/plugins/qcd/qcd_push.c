@@ -34,8 +34,10 @@ typedef struct {
 	uint64_t start;
 	/** give up at this monotonic time in ms */
 	uint64_t deadline;
-	/** IKE_SAs offered to the responder and taken */
+	/** IKE_SAs offered to the responder and taken, in this round */
 	u_int pushed;
+	/** ... and in all rounds */
+	u_int total;
 } push_t;
 
 /**
@@ -57,6 +59,7 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 	if (this->responder->push(this->responder, entry))
 	{
 		this->pushed++;
+		this->total++;
 		return TRUE;
 	}
 	return FALSE;
@@ -85,8 +88,11 @@ static job_requeue_t push_job(push_t *this)
 	}
 	if (!left)
 	{
-		DBG1(DBG_NET, "qcd: pushed the journal's IKE_SAs to their peers in "
-			 "%ums", (u_int)(now - this->start));
+		if (this->total)
+		{
+			DBG1(DBG_NET, "qcd: pushed %u journaled IKE_SA(s) to their peers "
+				 "in %ums", this->total, (u_int)(now - this->start));
+		}
 		return JOB_REQUEUE_NONE;
 	}
 	if (now >= this->deadline)

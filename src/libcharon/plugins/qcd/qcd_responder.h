@@ -27,8 +27,9 @@
 #include <encoding/message.h>
 
 /** Message ID of pushed replies: no request has it, as IKEv2 message IDs
- * never wrap (RFC 7296 2.2) */
-#define QCD_PUSH_MID 0xffffffff
+ * never wrap (RFC 7296 2.2); not 0xffffffff, which charon's IKE_SA manager
+ * takes for its "not processing" mark and drops */
+#define QCD_PUSH_MID 0xfffffffe
 
 /** Seconds after a push during which the peer's request is answered
  * outside the reply limits */

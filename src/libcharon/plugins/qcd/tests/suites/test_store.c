@@ -14,6 +14,7 @@
 
 #include "../qcd_tests.h"
 
+#include <qcd_responder.h>
 #include <qcd_store.h>
 
 /**
@@ -103,7 +104,7 @@ START_TEST(test_match)
 	out = NULL;
 	r = reply(1, 2, 5, IKE_AUTH, 1, tok_a);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGED);
-	r = reply(1, 2, 0xffffffff, INFORMATIONAL, 1, tok_a);
+	r = reply(1, 2, QCD_PUSH_MID, INFORMATIONAL, 1, tok_a);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGED);
 	ck_assert(out == NULL);
 	/* the request's exchange type or INFORMATIONAL; any token (R4.5-5) */
