@@ -26,6 +26,10 @@ declare -A ns_anchor ns_hostdir
 ns_namespaces=()
 ns_anchors=()
 ns_prefix=qcd$$
+# kernel interface of the hosts: libipsec (ESP in charon, for kernels
+# without ESP, as this machine's) or netlink (ESP in the kernel, in the VM
+# of scripts/vm-test.sh)
+ns_kernel=${ns_kernel:-libipsec}
 
 # ns_init RUNDIR [debian|upstream|installed|trixie]: choose the charon and
 # the plugin, prepare its plugins: Debian's charon or upstream's with the
@@ -115,6 +119,7 @@ ns_host() {
 	[ -n "${ns_inner[$h]:-}" ] && ip -n "$ns" addr add "${ns_inner[$h]}" dev lo
 	cp "$conf/etc/strongswan.conf" "$hdir/etc/strongswan.host.conf" 2>/dev/null ||
 		: > "$hdir/etc/strongswan.host.conf"
+	[ "$ns_kernel" = netlink ] && sed -i 's/ kernel-libipsec//' "$hdir/etc/strongswan.host.conf"
 	[ -d "$conf/etc/swanctl" ] && cp -a "$conf/etc/swanctl/." "$hdir/etc/swanctl/"
 	cat > "$hdir/etc/strongswan.conf" <<CONF
 charon {
@@ -173,5 +178,6 @@ ns_cmd() {
 	shift
 	nsenter -t "${ns_anchor[$h]}" -m -n -r -w env PATH="$ns_bin:$PATH" \
 		QCD_HOST="$h" QCD_HOSTDIR="${ns_hostdir[$h]}" QCD_RUNDIR="$ns_rundir" \
-		QCD_IPSECDIR="$ns_ipsecdir" QCD_SECRET_TOOL="$ns_secret_tool" sh -c "$*"
+		QCD_IPSECDIR="$ns_ipsecdir" QCD_SECRET_TOOL="$ns_secret_tool" \
+		QCD_KERNEL="$ns_kernel" sh -c "$*"
 }

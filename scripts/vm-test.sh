@@ -1,0 +1,118 @@
+#!/bin/sh
+# Runs scenarios with the kernel's IPsec (kernel-netlink, ESP in the kernel)
+# in a virtual machine with Debian bookworm's kernel, since this machine's
+# kernel has no ESP.
+#
+# usage: scripts/vm-test.sh [SCENARIO...]
+#   default: the scenarios listed in testing/vm/scenarios
+#
+# Makes once, and caches in build/cache/vm-bookworm/ (a root file system
+# made by debootstrap, with Debian's cloud kernel and strongSwan packages)
+# and build/cache/vm-bookworm.ext4 (an ext4 image of it, made with
+# mke2fs -d, no loop device needed); a second run finds them.  Each run puts
+# the freshly built plugin (scripts/build.sh) and testing/ on a second
+# disk, mounted in the guest at this repository's path, boots the guest
+# with qemu (KVM if /dev/kvm works, else TCG emulation; the root image is
+# used read-only through -snapshot), runs testing/ns-do-tests --kernel
+# netlink in it, and copies the logs back into build/vm/<time>/.  The guest
+# has no network device at all.  Fails if a scenario fails or the guest does
+# not finish within QCD_VM_DEADLINE seconds (1800).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=$top/build/cache
+root=$cache/vm-bookworm
+image=$cache/vm-bookworm.ext4
+mirror=http://deb.debian.org/debian
+deadline=${QCD_VM_DEADLINE:-1800}
+say() { printf 'vm-test: %s\n' "$*"; }
+[ "$(id -u)" = 0 ] || { say "must run as root"; exit 1; }
+
+for tool in qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap \
+			mke2fs:e2fsprogs debugfs:e2fsprogs; do
+	command -v "${tool%%:*}" >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${tool#*:}" >/dev/null
+done
+
+# the guest's root, once
+if [ ! -f "$root/.qcd-ready" ]; then
+	say "debootstrap bookworm with Debian's kernel and strongSwan into $root (a few minutes, once)"
+	rm -rf "$root" "$image"
+	mkdir -p "$root"
+	debootstrap --variant=minbase bookworm "$root" "$mirror" \
+		> "$cache/vm-debootstrap.log" 2>&1 ||
+		{ say "debootstrap failed, see build/cache/vm-debootstrap.log"; exit 1; }
+	cat > "$root/etc/apt/sources.list" <<SRC
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+SRC
+	printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+	chmod +x "$root/usr/sbin/policy-rc.d"
+	unshare -m sh -c 'mount -t proc proc "$1/proc" && mount -t sysfs sysfs "$1/sys" &&
+		mount --rbind /dev "$1/dev" && chroot "$1" sh -c "
+		export DEBIAN_FRONTEND=noninteractive &&
+		apt-get update -qq && apt-get dist-upgrade -y -qq &&
+		apt-get install -y -qq --no-install-recommends linux-image-cloud-amd64 \
+			initramfs-tools kmod strongswan-charon strongswan-swanctl \
+			libcharon-extra-plugins libstrongswan-standard-plugins iproute2 \
+			iputils-ping tcpdump procps python3 openssl util-linux &&
+		apt-get clean"' _ "$root" > "$cache/vm-apt.log" 2>&1 ||
+		{ say "apt failed in the guest's root, see build/cache/vm-apt.log"; exit 1; }
+	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
+	touch "$root/.qcd-ready"
+fi
+if [ ! -f "$image" ] || [ "$root/.qcd-ready" -nt "$image" ] ||
+   ! cmp -s "$top/testing/vm/init" "$root/sbin/qcd-vm-init"; then
+	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
+	say "making the root image $image"
+	rm -f "$image"
+	mke2fs -q -t ext4 -d "$root" -L qcd-root "$image" 2G ||
+		{ say "mke2fs failed"; exit 1; }
+fi
+kernel=$(ls "$root"/boot/vmlinuz-* | tail -n 1)
+initrd=$(ls "$root"/boot/initrd.img-* | tail -n 1)
+say "ok: guest with $(basename "$kernel"), strongSwan $(chroot "$root" dpkg-query -W -f='${Version}' libstrongswan)"
+
+# this run's disk: the plugin, the secret tool and testing/, at $top
+"$top/scripts/build.sh" >/dev/null || { say "build failed"; exit 1; }
+run=$top/build/vm/$(date +%Y%m%d-%H%M%S)
+stage=$run/disk
+mkdir -p "$stage/build/obj/.libs" "$stage/scripts"
+cp -a "$top/testing" "$stage/"
+cp "$top/build/obj/.libs/libstrongswan-qcd.so" "$stage/build/obj/.libs/"
+cp "$top/build/obj/qcd-secret" "$stage/build/obj/"
+if [ $# -gt 0 ]; then
+	printf '%s\n' "$@" > "$stage/testing/vm/scenarios"
+fi
+mke2fs -q -t ext4 -d "$stage" -L qcd-repo "$run/repo.ext4" 1G ||
+	{ say "mke2fs failed"; exit 1; }
+
+# KVM where it works: a guest that stalls there is retried with TCG
+boot() {
+	timeout "$2" qemu-system-x86_64 -accel "$1" -m 2048 -smp 2 -nographic \
+		-no-reboot -nic none -serial "file:$run/console-$1.log" -monitor none \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "root=LABEL=qcd-root ro console=ttyS0 panic=-1 init=/sbin/qcd-vm-init qcd.repo=$top qcd.mode=$3" \
+		-drive "file=$image,format=raw,if=virtio,snapshot=on" \
+		-drive "file=$run/repo.ext4,format=raw,if=virtio"
+}
+accel=tcg
+if [ -w /dev/kvm ] && boot kvm 120 probe >/dev/null 2>&1 &&
+   grep -q "qcd-vm: probe ok" "$run/console-kvm.log"; then
+	accel=kvm
+fi
+say "booting the guest with $accel (deadline ${deadline}s), console in $run/console-$accel.log"
+start=$(date +%s)
+boot "$accel" "$deadline" test >/dev/null 2>&1 || true
+say "guest ran $(( $(date +%s) - start ))s"
+# the results, out of the second disk
+debugfs -R "rdump /build/vm-results $run" "$run/repo.ext4" >/dev/null 2>&1 || true
+rm -f "$run/repo.ext4"
+if [ ! -f "$run/vm-results/rc" ]; then
+	say "FAIL: the guest did not finish (see $run/console-$accel.log)"
+	tail -n 20 "$run/console-$accel.log"
+	exit 1
+fi
+cat "$run/vm-results/summary"
+[ "$(cat "$run/vm-results/rc")" = 0 ]
