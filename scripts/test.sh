@@ -3,9 +3,11 @@
 # (make check), the same under sanitizers and valgrind, the fuzz targets
 # (QCD_FUZZ_SECONDS each, default 60), crash-injected secret writes, all
 # namespace scenarios, the Debian package (built, lintian-checked,
-# autopkgtested, purged), all of it again on Debian trixie's strongSwan 6.0.1
-# (in a root file system made once; QCD_NO_TRIXIE=1 skips it), and smoke
-# runs of the benchmarks.  Exits non-zero on any failure.
+# autopkgtested, purged), the export for strongSwan's KVM testbed, scenarios
+# with the kernel's IPsec in a VM (an image made once; QCD_NO_VM=1 skips
+# it), all of it again on Debian trixie's strongSwan 6.0.1 (in a root file
+# system made once; QCD_NO_TRIXIE=1 skips it), and smoke runs of the
+# benchmarks.  Exits non-zero on any failure.
 #
 # usage: scripts/test.sh [scenario ...]   (default: all scenarios)
 set -u
@@ -82,6 +84,12 @@ else
 		sh -c '"$1/scripts/setup-upstream.sh" &&
 			"$1/testing/ns-do-tests" --charon upstream ikev2/qcd-gateway-restart \
 				ikev2/qcd-push' _ "$top"
+	step "scenarios exported for strongSwan's KVM testbed, checked against its hosts" \
+		"$top/testing/export-kvm" --check "$(cat "$top/build/cache/strongswan-src")"
+	if [ -z "${QCD_NO_VM:-}" ]; then
+		step "VM: scenarios with the kernel's IPsec, kernel-netlink (QCD_NO_VM=1 skips)" \
+			"$top/scripts/vm-test.sh"
+	fi
 	if [ -z "${QCD_NO_TRIXIE:-}" ]; then
 		# Debian trixie's strongSwan 6.0.1, in a root file system made once
 		if step "Debian trixie root with strongSwan 6.0.1 (QCD_NO_TRIXIE=1 skips)" \
