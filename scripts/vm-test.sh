@@ -67,7 +67,7 @@ if [ ! -f "$image" ] || [ "$root/.qcd-ready" -nt "$image" ] ||
 	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
 	say "making the root image $image"
 	rm -f "$image"
-	mke2fs -q -t ext4 -d "$root" -L qcd-root "$image" 2G ||
+	mke2fs -q -F -t ext4 -d "$root" -L qcd-root "$image" 2G >/dev/null ||
 		{ say "mke2fs failed"; exit 1; }
 fi
 kernel=$(ls "$root"/boot/vmlinuz-* | tail -n 1)
@@ -85,8 +85,9 @@ cp "$top/build/obj/qcd-secret" "$stage/build/obj/"
 if [ $# -gt 0 ]; then
 	printf '%s\n' "$@" > "$stage/testing/vm/scenarios"
 fi
-mke2fs -q -t ext4 -d "$stage" -L qcd-repo "$run/repo.ext4" 1G ||
+mke2fs -q -F -t ext4 -d "$stage" -L qcd-repo "$run/repo.ext4" 1G >/dev/null ||
 	{ say "mke2fs failed"; exit 1; }
+rm -rf "$stage"
 
 # KVM where it works: a guest that stalls there is retried with TCG
 boot() {

@@ -122,13 +122,24 @@ static bool load_secret(private_qcd_plugin_t *this)
 static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 						bool reg, void *data)
 {
+	u_int dropped;
+
 	if (reg)
 	{
 		if (this->token)
 		{
 			load_secret(this);
 		}
-		if (this->journal)
+		if (this->journal && !this->token->get_count(this->token))
+		{	/* nothing to push without tokens */
+			dropped = this->journal->forget_inherited(this->journal);
+			if (dropped)
+			{
+				DBG1(DBG_CFG, "qcd: no secret, not pushing to the peers of %u "
+					 "journaled IKE_SA(s)", dropped);
+			}
+		}
+		else if (this->journal)
 		{	/* before any IKE_SA is up; waits for the peers' configs */
 			qcd_push_start(this->journal, this->responder,
 				lib->settings->get_int(lib->settings,
