@@ -68,7 +68,7 @@ struct private_qcd_responder_t {
 	u_int tokens, notifies, dropped, live, unconfigured;
 
 	/**
-	 * IKE_SAs we pushed for, spis_t => expiry time, see push()
+	 * IKE_SAs we pushed for, spis_t => pushed_t, see push()
 	 */
 	hashtable_t *pushed;
 
@@ -108,49 +108,70 @@ static void count(private_qcd_responder_t *this, u_int *counter)
 }
 
 /**
- * Key of pushed: SPIs, network order
+ * A push the peer may check outside the limits
  */
 typedef struct {
-	uint64_t i;
-	uint64_t r;
-} spis_t;
+	/** SPIs of the IKE_SA, network order, the hash table key */
+	struct {
+		uint64_t i;
+		uint64_t r;
+	} spis;
+	/** until this monotonic time */
+	time_t expires;
+	/** from this address */
+	host_t *peer;
+} pushed_t;
+
+/**
+ * Destroy a pushed_t
+ */
+static void pushed_destroy(pushed_t *this)
+{
+	this->peer->destroy(this->peer);
+	free(this);
+}
 
 /**
  * Hash SPIs
  */
-static u_int hash_spis(spis_t *key)
+static u_int hash_spis(pushed_t *key)
 {
-	return chunk_hash(chunk_from_thing(*key));
+	return chunk_hash(chunk_from_thing(key->spis));
 }
 
 /**
  * Compare SPIs
  */
-static bool equals_spis(spis_t *a, spis_t *b)
+static bool equals_spis(pushed_t *a, pushed_t *b)
 {
-	return a->i == b->i && a->r == b->r;
+	return a->spis.i == b->spis.i && a->spis.r == b->spis.r;
 }
 
 /**
- * Whether we pushed for these SPIs lately; forgets them either way, so
- * each push exempts one request from the limits
+ * Whether we pushed for these SPIs to this address lately; a match, or an
+ * expired push, is forgotten, so each push exempts one request from the
+ * limits, and requests from elsewhere can't use it up
  */
 static bool was_pushed(private_qcd_responder_t *this, uint64_t spi_i,
-					   uint64_t spi_r)
+					   uint64_t spi_r, host_t *src)
 {
-	spis_t key = { .i = spi_i, .r = spi_r };
-	time_t *expires;
-	bool pushed = FALSE;
+	pushed_t key = { .spis = { .i = spi_i, .r = spi_r } }, *pushed;
+	bool expired, found = FALSE;
 
 	this->mutex->lock(this->mutex);
-	expires = this->pushed->remove(this->pushed, &key);
-	if (expires)
+	pushed = this->pushed->get(this->pushed, &key);
+	if (pushed)
 	{
-		pushed = time_monotonic(NULL) <= *expires;
-		free(expires);
+		expired = time_monotonic(NULL) > pushed->expires;
+		found = !expired && src->ip_equals(src, pushed->peer);
+		if (found || expired)
+		{
+			this->pushed->remove(this->pushed, &key);
+			pushed_destroy(pushed);
+		}
 	}
 	this->mutex->unlock(this->mutex);
-	return pushed;
+	return found;
 }
 
 /**
@@ -253,7 +274,7 @@ METHOD(qcd_responder_t, handle, void,
 		.initiator = !id->is_initiator(id),
 		.response = TRUE,
 	};
-	if (was_pushed(this, reply.spi_i, reply.spi_r))
+	if (was_pushed(this, reply.spi_i, reply.spi_r, src))
 	{	/* the peer we pushed to checks the SA, the push was limited */
 		if (!add_tokens(this, &reply, id, src, tokens))
 		{
@@ -304,8 +325,7 @@ METHOD(qcd_responder_t, push, bool,
 		.initiator = entry->initiator,
 		.response = TRUE,
 	};
-	spis_t *key;
-	time_t *expires;
+	pushed_t *pushed, *old;
 
 	if (!has_config(entry->local, entry->remote))
 	{
@@ -320,11 +340,18 @@ METHOD(qcd_responder_t, push, bool,
 						  !entry->initiator);
 	if (add_tokens(this, &reply, id, entry->remote, tokens))
 	{
-		INIT(key, .i = entry->spi_i, .r = entry->spi_r);
-		INIT(expires, *expires = time_monotonic(NULL) + QCD_PUSH_EXPECT);
+		INIT(pushed,
+			.spis = { .i = entry->spi_i, .r = entry->spi_r },
+			.expires = time_monotonic(NULL) + QCD_PUSH_EXPECT,
+			.peer = entry->remote->clone(entry->remote),
+		);
 		this->mutex->lock(this->mutex);
-		free(this->pushed->put(this->pushed, key, expires));
+		old = this->pushed->put(this->pushed, pushed, pushed);
 		this->mutex->unlock(this->mutex);
+		if (old)
+		{	/* a journal lists each IKE_SA once, but a forged one may not */
+			pushed_destroy(old);
+		}
 		DBG2(DBG_NET, "qcd: pushing %d token(s) for lost IKE_SA to %#H",
 			 reply.count, entry->remote);
 		send_reply(&reply, tokens, entry->local, entry->remote);
@@ -337,14 +364,12 @@ METHOD(qcd_responder_t, destroy, void,
 	private_qcd_responder_t *this)
 {
 	enumerator_t *enumerator;
-	spis_t *key;
-	time_t *expires;
+	pushed_t *pushed;
 
 	enumerator = this->pushed->create_enumerator(this->pushed);
-	while (enumerator->enumerate(enumerator, &key, &expires))
+	while (enumerator->enumerate(enumerator, NULL, &pushed))
 	{
-		free(key);
-		free(expires);
+		pushed_destroy(pushed);
 	}
 	enumerator->destroy(enumerator);
 	this->pushed->destroy(this->pushed);

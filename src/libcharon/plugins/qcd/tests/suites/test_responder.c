@@ -377,6 +377,9 @@ START_TEST(test_push_limits)
 	set("reply_source_burst", "1");
 	responder = qcd_responder_create(token, store);
 	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
+	/* a request from elsewhere neither gets nor uses up the exemption */
+	ck_assert_int_eq(request(STRANGER, 0x2222, INFORMATIONAL, 0x08,
+							 PLV2_ENCRYPTED), 0);
 	/* the pushed peer's request is answered outside the limits, once:
 	 * plus the burst of 1 (and at most one refill) */
 	for (i = 0; i < 10; i++)
