@@ -41,6 +41,65 @@ void qcd_tests_write(char *path, chunk_t data, mode_t mode)
 	close(fd);
 }
 
+/** What charon logged, one line after the other */
+static logger_t logger;
+static char logged[8192];
+
+METHOD(logger_t, log_, void,
+	logger_t *this, debug_t group, level_t level, int thread,
+	ike_sa_t *ike_sa, const char *message)
+{
+	if (strlen(logged) + strlen(message) + 2 < sizeof(logged))
+	{
+		strcat(logged, message);
+		strcat(logged, "\n");
+	}
+}
+
+METHOD(logger_t, get_level, level_t,
+	logger_t *this, debug_t group)
+{
+	return LEVEL_CTRL;
+}
+
+/*
+ * Described in header
+ */
+void qcd_tests_log_start()
+{
+	logged[0] = '\0';
+	logger = (logger_t){ .log = _log_, .get_level = _get_level };
+	charon->bus->add_logger(charon->bus, &logger);
+}
+
+/*
+ * Described in header
+ */
+void qcd_tests_log_stop()
+{
+	charon->bus->remove_logger(charon->bus, &logger);
+}
+
+/*
+ * Described in header
+ */
+int qcd_tests_logged(char *str, bool clear)
+{
+	char *pos = logged;
+	int n = 0;
+
+	while (*str && (pos = strstr(pos, str)))
+	{
+		n++;
+		pos++;
+	}
+	if (clear)
+	{
+		logged[0] = '\0';
+	}
+	return n;
+}
+
 /*
  * Described in header
  */

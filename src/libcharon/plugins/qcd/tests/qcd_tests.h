@@ -56,6 +56,18 @@ char *qcd_tests_path(char *name);
 qcd_token_t *qcd_tests_token();
 
 /**
+ * Capture what charon logs, from now until qcd_tests_log_stop()
+ */
+void qcd_tests_log_start();
+void qcd_tests_log_stop();
+
+/**
+ * How many times the captured log contains str; clear: forget the
+ * captured lines afterwards
+ */
+int qcd_tests_logged(char *str, bool clear);
+
+/**
  * Create a temporary directory for a test, removed by qcd_tests_cleanup()
  */
 void qcd_tests_tmpdir();

@@ -23,38 +23,15 @@
 /** Length of a journal with n entries */
 #define JOURNAL_LEN(n) (16 + 56 * (n) + 8)
 
-/** What the journal logged */
-static logger_t logger;
-static char logged[4096];
-
-METHOD(logger_t, log_, void,
-	logger_t *this, debug_t group, level_t level, int thread,
-	ike_sa_t *ike_sa, const char *message)
-{
-	if (strlen(logged) + strlen(message) + 2 < sizeof(logged))
-	{
-		strcat(logged, message);
-		strcat(logged, "\n");
-	}
-}
-
-METHOD(logger_t, get_level, level_t,
-	logger_t *this, debug_t group)
-{
-	return LEVEL_CTRL;
-}
-
 static void setup()
 {
 	qcd_tests_tmpdir();
-	logged[0] = '\0';
-	logger = (logger_t){ .log = _log_, .get_level = _get_level };
-	charon->bus->add_logger(charon->bus, &logger);
+	qcd_tests_log_start();
 }
 
 static void teardown()
 {
-	charon->bus->remove_logger(charon->bus, &logger);
+	qcd_tests_log_stop();
 	qcd_tests_cleanup();
 }
 
@@ -99,22 +76,6 @@ static bool collect(collect_t *this, qcd_journal_entry_t *entry)
 }
 
 /**
- * How often str was logged
- */
-static int occurrences(char *str)
-{
-	char *pos = logged;
-	int n = 0;
-
-	while ((pos = strstr(pos, str)))
-	{
-		n++;
-		pos++;
-	}
-	return n;
-}
-
-/**
  * Size of the journal file, -1 if missing
  */
 static off_t size(char *path)
@@ -136,7 +97,7 @@ START_TEST(test_roundtrip)
 	/* no file yet: nothing inherited, no error */
 	journal = qcd_journal_create(path, 0);
 	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
-	ck_assert(!strstr(logged, "journal"));
+	ck_assert_int_eq(qcd_tests_logged("journal", FALSE), 0);
 	journal->add(journal, a);
 	journal->add(journal, b);
 	/* written on flush only, and mode 0600 */
@@ -153,7 +114,7 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
 
 	journal = qcd_journal_create(path, 0);
-	ck_assert(strstr(logged, "lists 1 IKE_SA(s)"));
+	ck_assert(qcd_tests_logged("lists 1 IKE_SA(s)", FALSE));
 	/* kept until pushed: not done with it, so it stays */
 	c.n = 0;
 	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 1);
@@ -242,13 +203,13 @@ static void assert_ignored(int damage, char *error)
 			break;
 	}
 	qcd_tests_write(path, data, 0600);
-	logged[0] = '\0';
+	qcd_tests_logged("", TRUE);
 	journal = qcd_journal_create(path, 0);
 	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
 	ck_assert_int_eq(c.count, 0);
 	/* one error, naming the problem */
-	ck_assert_int_eq(occurrences("ignoring journal file"), 1);
-	ck_assert(strstr(logged, error));
+	ck_assert_int_eq(qcd_tests_logged("ignoring journal file", FALSE), 1);
+	ck_assert(qcd_tests_logged(error, FALSE));
 	/* replaced at the next write, never trusted in part */
 	journal->destroy(journal);
 	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
@@ -286,8 +247,8 @@ START_TEST(test_oversized)
 	fclose(f);
 	chmod(path, 0600);
 	journal = qcd_journal_create(path, 0);
-	ck_assert(strstr(logged, "ignoring journal file"));
-	ck_assert(strstr(logged, "too large"));
+	ck_assert(qcd_tests_logged("ignoring journal file", FALSE));
+	ck_assert(qcd_tests_logged("too large", FALSE));
 	journal->destroy(journal);
 	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
 	free(path);
@@ -304,7 +265,7 @@ START_TEST(test_fifo)
 	alarm(10);
 	journal = qcd_journal_create(path, 0);
 	alarm(0);
-	ck_assert(strstr(logged, "not a regular file"));
+	ck_assert(qcd_tests_logged("not a regular file", FALSE));
 	journal->destroy(journal);
 	free(path);
 }

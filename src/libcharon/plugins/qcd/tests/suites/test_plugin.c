@@ -24,36 +24,12 @@
 /** charon finds it with dlsym(), no header declares it */
 plugin_t *qcd_plugin_create();
 
-/** What the plugin logged, one line after the other */
-static logger_t logger;
-static char logged[4096];
-
-METHOD(logger_t, log_, void,
-	logger_t *this, debug_t group, level_t level, int thread,
-	ike_sa_t *ike_sa, const char *message)
-{
-	if (strlen(logged) + strlen(message) + 2 < sizeof(logged))
-	{
-		strcat(logged, message);
-		strcat(logged, "\n");
-	}
-}
-
-METHOD(logger_t, get_level, level_t,
-	logger_t *this, debug_t group)
-{
-	return LEVEL_CTRL;
-}
-
 /**
  * Whether the plugin logged a line containing str since the last call
  */
 static bool said(char *str)
 {
-	bool found = strstr(logged, str) != NULL;
-
-	logged[0] = '\0';
-	return found;
+	return qcd_tests_logged(str, TRUE) > 0;
 }
 
 START_TEST(test_reload)
@@ -65,8 +41,7 @@ START_TEST(test_reload)
 	struct stat st;
 	int i;
 
-	logger = (logger_t){ .log = _log_, .get_level = _get_level };
-	charon->bus->add_logger(charon->bus, &logger);
+	qcd_tests_log_start();
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", path,
 						   lib->ns);
 	/* no journal and push, see test_journal */
@@ -76,7 +51,7 @@ START_TEST(test_reload)
 	ck_assert_int_ge(plugin->get_features(plugin, &features), 1);
 
 	/* charon's first start creates the secret */
-	logged[0] = '\0';
+	qcd_tests_logged("", TRUE);
 	ck_assert(features[0].arg.cb.f(plugin, &features[0], TRUE,
 								   features[0].arg.cb.data));
 	ck_assert(said("qcd: created secret file"));
@@ -107,7 +82,7 @@ START_TEST(test_reload)
 	ck_assert(features[0].arg.cb.f(plugin, &features[0], FALSE,
 								   features[0].arg.cb.data));
 	plugin->destroy(plugin);
-	charon->bus->remove_logger(charon->bus, &logger);
+	qcd_tests_log_stop();
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.push", NULL,
 						   lib->ns);
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", NULL,
