@@ -5,12 +5,12 @@
 # grows is kept in build/fuzz/corpus-<target> for the next run; a crash is
 # written to build/fuzz/ and fails the run.  Prints executions per second.
 #
-# usage: scripts/fuzz.sh [SECONDS] [reply|secret ...]
+# usage: scripts/fuzz.sh [SECONDS] [reply|secret|journal ...]
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-[ $# -gt 0 ] || set -- reply secret
+[ $# -gt 0 ] || set -- reply secret journal
 "$top/scripts/setup.sh" >/dev/null || exit 1
 tree=$(cat "$top/build/cache/strongswan-src")
 out=$top/build/fuzz
@@ -21,7 +21,8 @@ status=0
 for target in "$@"; do
 	case "$target" in
 		reply) sources="$qcd/qcd_reply.c" ;;
-		secret) sources="$qcd/qcd_secret.c" ;;
+		secret) sources="$qcd/qcd_secret.c $qcd/qcd_file.c" ;;
+		journal) sources="$qcd/qcd_journal.c $qcd/qcd_file.c" ;;
 		*) echo "fuzz: unknown target $target"; exit 1 ;;
 	esac
 	bin=$out/fuzz_$target

@@ -155,6 +155,9 @@ bench_hosts() {
 		if [ "$h" = carol ] && [ -s "$dir/carol/addresses" ]; then
 			sed 's:.*:addr add &/32 dev eth0:' "$dir/carol/addresses" |
 				ip -n "$ns_prefix-carol" -batch - || return 1
+			# moon's inner /24 on lo would make the whole /24 local to it
+			ip -n "$ns_prefix-moon" addr del 198.51.100.1/24 dev lo &&
+			ip -n "$ns_prefix-moon" addr add 198.51.100.1/32 dev lo &&
 			ip -n "$ns_prefix-moon" route replace 198.51.100.0/24 dev eth0 &&
 			ip -n "$ns_prefix-moon" route replace 203.0.113.0/24 dev eth0 || return 1
 		fi
