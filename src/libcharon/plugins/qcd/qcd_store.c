@@ -356,6 +356,23 @@ METHOD(qcd_store_t, answered, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qcd_store_t, outstanding, bool,
+	private_qcd_store_t *this, ike_sa_id_t *id, uint32_t *mid)
+{
+	entry_t *entry;
+	bool found = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && entry->exchange)
+	{
+		*mid = entry->mid;
+		found = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	return found;
+}
+
 METHOD(qcd_store_t, rekey, void,
 	private_qcd_store_t *this, ike_sa_id_t *old_id, ike_sa_id_t *new_id,
 	u_int new_uid, bool initiator, bool owe)
@@ -532,6 +549,7 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 			.confirm = _confirm,
 			.set_request = _set_request,
 			.answered = _answered,
+			.outstanding = _outstanding,
 			.rekey = _rekey,
 			.owe = _owe,
 			.take_owed = _take_owed,

@@ -148,6 +148,15 @@ struct qcd_store_t {
 	void (*answered)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid);
 
 	/**
+	 * Get our outstanding request on an SA, if any.
+	 *
+	 * @param id		SA
+	 * @param mid		message ID of the request
+	 * @return			TRUE if a request is outstanding
+	 */
+	bool (*outstanding)(qcd_store_t *this, ike_sa_id_t *id, uint32_t *mid);
+
+	/**
 	 * Add the new SA of an IKE rekey, give it the token the peer sent for
 	 * it in the rekey response, and remember what token we owe the peer.
 	 * The old SA's own token is not moved (R4.3-1, R5.3-1).

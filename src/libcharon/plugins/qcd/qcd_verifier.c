@@ -124,15 +124,41 @@ static job_requeue_t delete_lost(ike_sa_id_t *id)
 }
 
 /**
+ * A liveness check to do
+ */
+typedef struct {
+	/** the IKE_SA */
+	ike_sa_id_t *id;
+	/** our request on it that is outstanding, if any */
+	bool outstanding;
+	/** its message ID */
+	uint32_t mid;
+} nudge_t;
+
+/**
+ * Destroy a nudge_t
+ */
+static void nudge_destroy(nudge_t *this)
+{
+	this->id->destroy(this->id);
+	free(this);
+}
+
+/**
  * Check whether an IKE_SA is alive, from a job: a verified token that
  * answers no outstanding request must not delete it (R3-7), but the
- * maker's reply to this DPD will if the peer lost it
+ * maker's reply to this check will if the peer lost it.  The check is a
+ * new DPD, or, if a request of ours is outstanding, say a DPD sent while
+ * the peer restarted, its retransmission now rather than after the
+ * retransmission timeout.
  */
-static job_requeue_t check_alive(ike_sa_id_t *id)
+static job_requeue_t check_alive(nudge_t *this)
 {
 	ike_sa_t *ike_sa;
+	status_t status = SUCCESS;
 
-	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
+	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager,
+											  this->id);
 	if (!ike_sa)
 	{
 		return JOB_REQUEUE_NONE;
@@ -140,18 +166,29 @@ static job_requeue_t check_alive(ike_sa_id_t *id)
 	if (ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
 	{
 		DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] (verified QCD "
-			 "token, no outstanding request), checking it with DPD",
+			 "token, answering none of our requests), checking it with %s",
 			 ike_sa->get_other_host(ike_sa), ike_sa->get_name(ike_sa),
-			 ike_sa->get_unique_id(ike_sa));
-		ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
-		if (ike_sa->initiate(ike_sa, NULL, NULL) == DESTROY_ME)
+			 ike_sa->get_unique_id(ike_sa), this->outstanding ?
+			 "a retransmission of our request" : "DPD");
+		if (this->outstanding)
 		{
-			charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager,
-														ike_sa);
-			return JOB_REQUEUE_NONE;
+			status = ike_sa->retransmit(ike_sa, this->mid);
+		}
+		else
+		{
+			ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
+			status = ike_sa->initiate(ike_sa, NULL, NULL);
 		}
 	}
-	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	if (status == DESTROY_ME)
+	{
+		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager,
+													ike_sa);
+	}
+	else
+	{
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	}
 	return JOB_REQUEUE_NONE;
 }
 
@@ -162,6 +199,7 @@ METHOD(qcd_verifier_t, process, bool,
 	ike_sa_id_t *id = NULL;
 	qcd_reply_t reply;
 	qcd_match_t result;
+	nudge_t *nudge;
 	u_int count;
 
 	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION ||
@@ -196,9 +234,15 @@ METHOD(qcd_verifier_t, process, bool,
 		DBG2(DBG_IKE, "qcd: verified QCD token from %#H for IKE SPIs "
 			 "%.16"PRIx64"_i %.16"PRIx64"_r, answering no request",
 			 src, be64toh(reply.spi_i), be64toh(reply.spi_r));
+		INIT(nudge,
+			.id = id,
+		);
+		nudge->outstanding = this->store->outstanding(this->store, id,
+													  &nudge->mid);
 		lib->processor->queue_job(lib->processor,
 			(job_t*)callback_job_create_with_prio((callback_job_cb_t)check_alive,
-					id, (callback_job_cleanup_t)id->destroy, NULL, JOB_PRIO_MEDIUM));
+					nudge, (callback_job_cleanup_t)nudge_destroy, NULL,
+					JOB_PRIO_MEDIUM));
 		return TRUE;
 	}
 	if (result == QCD_MATCH_NUDGE)
