@@ -131,16 +131,23 @@ START_TEST(test_answered)
 	ike_sa_id_t *a = id(1, 2, TRUE), *out = NULL;
 	qcd_reply_t r = reply(1, 2, 7, INFORMATIONAL, 1, tok_a);
 
+	uint32_t mid = 0;
+
 	store->add(store, a, 1);
+	ck_assert(!store->outstanding(store, a, &mid));
 	ck_assert(store->set_token(store, a, tok_a, TRUE));
 	store->set_request(store, a, 7, INFORMATIONAL);
+	ck_assert(store->outstanding(store, a, &mid));
+	ck_assert_int_eq(mid, 7);
 	/* a response to another request changes nothing */
 	store->answered(store, a, 6);
+	ck_assert(store->outstanding(store, a, &mid));
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
 	out->destroy(out);
 	out = NULL;
 	/* once answered, a reply to it, say a replay, is a nudge at most */
 	store->answered(store, a, 7);
+	ck_assert(!store->outstanding(store, a, &mid));
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGE);
 	out->destroy(out);
 	a->destroy(a);
