@@ -130,7 +130,6 @@ START_TEST(test_answered)
 	qcd_store_t *store = qcd_store_create(10);
 	ike_sa_id_t *a = id(1, 2, TRUE), *out = NULL;
 	qcd_reply_t r = reply(1, 2, 7, INFORMATIONAL, 1, tok_a);
-
 	uint32_t mid = 0;
 
 	store->add(store, a, 1);
