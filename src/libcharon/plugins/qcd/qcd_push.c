@@ -71,16 +71,16 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 static job_requeue_t push_job(push_t *this)
 {
 	uint64_t now = now_ms();
-	u_int max = UINT_MAX, left, dropped;
+	u_int budget = UINT_MAX, left, dropped;
 
 	if (this->rate)
 	{
 		qcd_bucket_refill(&this->bucket, this->rate,
 						  max(this->rate * QCD_PUSH_TICK / 1000, 1), now);
-		max = this->bucket.tokens / 1000;
+		budget = this->bucket.tokens / 1000;
 	}
 	this->pushed = 0;
-	left = this->journal->push(this->journal, (void*)push_one, this, max);
+	left = this->journal->push(this->journal, (void*)push_one, this, budget);
 	if (this->rate)
 	{	/* what the round took */
 		this->bucket.tokens -= min(this->bucket.tokens,
