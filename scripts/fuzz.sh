@@ -22,7 +22,7 @@ for target in "$@"; do
 	case "$target" in
 		reply) sources="$qcd/qcd_reply.c" ;;
 		secret) sources="$qcd/qcd_secret.c $qcd/qcd_file.c" ;;
-		journal) sources="$qcd/qcd_journal.c $qcd/qcd_file.c" ;;
+		journal) sources="$qcd/qcd_journal.c $qcd/qcd_file.c $qcd/qcd_limiter.c" ;;
 		*) echo "fuzz: unknown target $target"; exit 1 ;;
 	esac
 	bin=$out/fuzz_$target

@@ -14,6 +14,7 @@
 
 #include "qcd_journal.h"
 #include "qcd_file.h"
+#include "qcd_limiter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,17 +112,6 @@ struct private_qcd_journal_t {
 /** Key for the SipHash trailer: it only detects corruption */
 static u_char mac_key[16];
 
-/**
- * Monotonic time in ms
- */
-static uint64_t now_ms()
-{
-	timeval_t tv;
-
-	time_monotonic(&tv);
-	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static job_requeue_t write_job(private_qcd_journal_t *this);
 
 /**
@@ -140,7 +130,7 @@ static void changed(private_qcd_journal_t *this)
 		return;
 	}
 	this->scheduled = TRUE;
-	now = now_ms();
+	now = qcd_bucket_now();
 	due = this->last_write + this->interval;
 	lib->scheduler->schedule_job_ms(lib->scheduler, (job_t*)
 				callback_job_create((callback_job_cb_t)write_job, this,
@@ -380,7 +370,7 @@ METHOD(qcd_journal_t, flush, bool,
 	{
 		data = encode(this);
 		this->dirty = FALSE;
-		this->last_write = now_ms();
+		this->last_write = qcd_bucket_now();
 	}
 	this->mutex->unlock(this->mutex);
 	if (data.len)

@@ -65,6 +65,18 @@ struct private_qcd_limiter_t {
 /*
  * Described in header
  */
+uint64_t qcd_bucket_now()
+{
+	timeval_t tv;
+
+	time_monotonic(&tv);
+	/* + 1 so that 0 means "never used" */
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
+}
+
+/*
+ * Described in header
+ */
 bool qcd_bucket_refill(qcd_bucket_t *bucket, u_int rate, u_int burst,
 					   uint64_t now)
 {
@@ -100,7 +112,6 @@ static void take(qcd_bucket_t *bucket, u_int rate)
 METHOD(qcd_limiter_t, allow, bool,
 	private_qcd_limiter_t *this, host_t *src)
 {
-	timeval_t tv;
 	uint64_t now;
 	qcd_bucket_t *source;
 	bool ok;
@@ -110,9 +121,7 @@ METHOD(qcd_limiter_t, allow, bool,
 	this->mutex->lock(this->mutex);
 	/* under the lock: charon's workers call this concurrently, and a time
 	 * read before another thread's refill must not be used after it */
-	time_monotonic(&tv);
-	/* + 1 so that 0 means "never used" */
-	now = (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
+	now = qcd_bucket_now();
 	ok = qcd_bucket_refill(&this->global, this->rate, this->burst, now) &&
 		 qcd_bucket_refill(source, this->source_rate, this->source_burst, now);
 	if (ok)

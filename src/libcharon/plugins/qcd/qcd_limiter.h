@@ -37,6 +37,13 @@ struct qcd_bucket_t {
 };
 
 /**
+ * Monotonic time in ms, as buckets count it.
+ *
+ * @return				time, > 0, as 0 marks an unused bucket
+ */
+uint64_t qcd_bucket_now();
+
+/**
  * Refill a bucket for the time passed since its last refill.
  *
  * A time before the last refill, which a caller that read the clock

@@ -41,17 +41,6 @@ typedef struct {
 } push_t;
 
 /**
- * Monotonic time in ms, > 0
- */
-static uint64_t now_ms()
-{
-	timeval_t tv;
-
-	time_monotonic(&tv);
-	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1;
-}
-
-/**
  * Offer one entry to the responder
  */
 static bool push_one(push_t *this, qcd_journal_entry_t *entry)
@@ -70,7 +59,7 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
  */
 static job_requeue_t push_job(push_t *this)
 {
-	uint64_t now = now_ms();
+	uint64_t now = qcd_bucket_now();
 	u_int budget = UINT_MAX, left, dropped;
 
 	if (this->rate)
@@ -118,7 +107,7 @@ void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
 		.journal = journal,
 		.responder = responder,
 		.rate = rate,
-		.start = now_ms(),
+		.start = qcd_bucket_now(),
 	);
 	this->deadline = this->start + timeout * 1000ULL;
 	lib->processor->queue_job(lib->processor, (job_t*)callback_job_create(
