@@ -54,6 +54,16 @@ typedef struct {
 } sa_t;
 
 /**
+ * An IKE_SA from the file found at start
+ */
+typedef struct {
+	/** journaled data */
+	qcd_journal_entry_t entry;
+	/** pushed, to be removed at the end of the round */
+	bool done;
+} inherited_t;
+
+/**
  * Private data of a qcd_journal_t object.
  */
 struct private_qcd_journal_t {
@@ -74,7 +84,8 @@ struct private_qcd_journal_t {
 	hashtable_t *sas;
 
 	/**
-	 * qcd_journal_entry_t*, from the file found at start
+	 * inherited_t*, from the file found at start; only the pusher changes
+	 * the list, with the lock held, so it may read it without
 	 */
 	linked_list_t *inherited;
 
@@ -149,10 +160,10 @@ static void entry_clear(qcd_journal_entry_t *entry)
 /**
  * Destroy an inherited entry
  */
-static void entry_destroy(qcd_journal_entry_t *entry)
+static void inherited_destroy(inherited_t *this)
 {
-	entry_clear(entry);
-	free(entry);
+	entry_clear(&this->entry);
+	free(this);
 }
 
 METHOD(qcd_journal_t, add, void,
@@ -229,41 +240,43 @@ METHOD(qcd_journal_t, push, u_int,
 	private_qcd_journal_t *this, qcd_journal_push_cb_t cb, void *data,
 	u_int max)
 {
-	linked_list_t *todo;
-	qcd_journal_entry_t *entry;
 	enumerator_t *enumerator;
-	u_int done = 0, left;
+	inherited_t *inherited;
+	u_int done = 0, removed = 0, left;
 
-	/* the callback runs without our lock: it may take charon's locks */
-	this->mutex->lock(this->mutex);
-	todo = this->inherited;
-	this->inherited = linked_list_create();
-	this->mutex->unlock(this->mutex);
-
-	enumerator = todo->create_enumerator(todo);
-	while (done < max && enumerator->enumerate(enumerator, &entry))
+	/* the callback runs without our lock: it may take charon's locks.  The
+	 * entries stay in the list meanwhile, so a write in this window keeps
+	 * them; entries done with are only marked, and removed below, as only
+	 * we change the list */
+	enumerator = this->inherited->create_enumerator(this->inherited);
+	while (done < max && enumerator->enumerate(enumerator, &inherited))
 	{
-		if (cb(data, entry))
+		if (cb(data, &inherited->entry))
 		{
-			todo->remove_at(todo, enumerator);
-			entry_destroy(entry);
+			inherited->done = TRUE;
 			done++;
 		}
 	}
 	enumerator->destroy(enumerator);
 
 	this->mutex->lock(this->mutex);
-	while (todo->remove_first(todo, (void**)&entry) == SUCCESS)
+	enumerator = this->inherited->create_enumerator(this->inherited);
+	while (removed < done && enumerator->enumerate(enumerator, &inherited))
 	{
-		this->inherited->insert_last(this->inherited, entry);
+		if (inherited->done)
+		{
+			this->inherited->remove_at(this->inherited, enumerator);
+			inherited_destroy(inherited);
+			removed++;
+		}
 	}
+	enumerator->destroy(enumerator);
 	if (done)
 	{
 		changed(this);
 	}
 	left = this->inherited->get_count(this->inherited);
 	this->mutex->unlock(this->mutex);
-	todo->destroy(todo);
 	return left;
 }
 
@@ -274,7 +287,8 @@ METHOD(qcd_journal_t, forget_inherited, u_int,
 
 	this->mutex->lock(this->mutex);
 	count = this->inherited->get_count(this->inherited);
-	this->inherited->destroy_function(this->inherited, (void*)entry_destroy);
+	this->inherited->destroy_function(this->inherited,
+									  (void*)inherited_destroy);
 	this->inherited = linked_list_create();
 	if (count)
 	{
@@ -285,20 +299,42 @@ METHOD(qcd_journal_t, forget_inherited, u_int,
 }
 
 /**
- * Encode an entry, FALSE if its addresses can't be journaled
+ * Whether an entry can be journaled and read back: decode_entry() and
+ * encode_entry() both check it, so that no entry we write makes the whole
+ * file unreadable at the next start
  */
-static bool encode_entry(qcd_journal_entry_t *entry, u_char *pos)
+static bool entry_valid(qcd_journal_entry_t *entry)
 {
-	chunk_t local = entry->local->get_address(entry->local);
-	chunk_t remote = entry->remote->get_address(entry->remote);
-	int family = entry->local->get_family(entry->local);
+	int family;
 
-	if (family != entry->remote->get_family(entry->remote) ||
-		(family != AF_INET && family != AF_INET6) || local.len > 16 ||
-		remote.len > 16)
+	if (!entry->spi_i || !entry->spi_r || !entry->local || !entry->remote)
 	{
 		return FALSE;
 	}
+	family = entry->local->get_family(entry->local);
+	return family == entry->remote->get_family(entry->remote) &&
+		   (family == AF_INET || family == AF_INET6) &&
+		   entry->local->get_port(entry->local) &&
+		   entry->remote->get_port(entry->remote) &&
+		   !entry->local->is_anyaddr(entry->local) &&
+		   !entry->remote->is_anyaddr(entry->remote);
+}
+
+/**
+ * Encode an entry, FALSE if it can't be journaled
+ */
+static bool encode_entry(qcd_journal_entry_t *entry, u_char *pos)
+{
+	chunk_t local, remote;
+	int family;
+
+	if (!entry_valid(entry))
+	{
+		return FALSE;
+	}
+	local = entry->local->get_address(entry->local);
+	remote = entry->remote->get_address(entry->remote);
+	family = entry->local->get_family(entry->local);
 	memset(pos, 0, ENTRY_LEN);
 	memcpy(pos, &entry->spi_i, 8);
 	memcpy(pos + 8, &entry->spi_r, 8);
@@ -317,7 +353,7 @@ static bool encode_entry(qcd_journal_entry_t *entry, u_char *pos)
 static chunk_t encode(private_qcd_journal_t *this)
 {
 	enumerator_t *enumerator;
-	qcd_journal_entry_t *entry;
+	inherited_t *inherited;
 	chunk_t data;
 	u_char *pos;
 	u_int count;
@@ -342,9 +378,9 @@ static chunk_t encode(private_qcd_journal_t *this)
 	}
 	enumerator->destroy(enumerator);
 	enumerator = this->inherited->create_enumerator(this->inherited);
-	while (enumerator->enumerate(enumerator, &entry))
+	while (enumerator->enumerate(enumerator, &inherited))
 	{
-		if (encode_entry(entry, pos))
+		if (encode_entry(&inherited->entry, pos))
 		{
 			pos += ENTRY_LEN;
 			count++;
@@ -404,35 +440,35 @@ static job_requeue_t write_job(private_qcd_journal_t *this)
 /**
  * Decode an entry, NULL if it is invalid
  */
-static qcd_journal_entry_t *decode_entry(u_char *pos)
+static inherited_t *decode_entry(u_char *pos)
 {
-	qcd_journal_entry_t *entry;
+	inherited_t *inherited;
 	int family, len;
 
 	if ((pos[17] != 4 && pos[17] != 6) || (pos[16] & ~FLAG_INITIATOR) ||
-		pos[22] || pos[23] || !untoh16(pos + 18) || !untoh16(pos + 20))
+		pos[22] || pos[23])
 	{
 		return NULL;
 	}
 	family = pos[17] == 4 ? AF_INET : AF_INET6;
 	len = family == AF_INET ? 4 : 16;
-	INIT(entry,
-		.initiator = pos[16] & FLAG_INITIATOR,
-		.local = host_create_from_chunk(family, chunk_create(pos + 24, len),
-										untoh16(pos + 18)),
-		.remote = host_create_from_chunk(family, chunk_create(pos + 40, len),
-										 untoh16(pos + 20)),
+	INIT(inherited,
+		.entry = {
+			.initiator = pos[16] & FLAG_INITIATOR,
+			.local = host_create_from_chunk(family, chunk_create(pos + 24, len),
+											untoh16(pos + 18)),
+			.remote = host_create_from_chunk(family, chunk_create(pos + 40, len),
+											 untoh16(pos + 20)),
+		},
 	);
-	memcpy(&entry->spi_i, pos, 8);
-	memcpy(&entry->spi_r, pos + 8, 8);
-	if (!entry->spi_i || !entry->spi_r || !entry->local || !entry->remote ||
-		entry->local->is_anyaddr(entry->local) ||
-		entry->remote->is_anyaddr(entry->remote))
+	memcpy(&inherited->entry.spi_i, pos, 8);
+	memcpy(&inherited->entry.spi_r, pos + 8, 8);
+	if (!entry_valid(&inherited->entry))
 	{
-		entry_destroy(entry);
+		inherited_destroy(inherited);
 		return NULL;
 	}
-	return entry;
+	return inherited;
 }
 
 /**
@@ -440,7 +476,7 @@ static qcd_journal_entry_t *decode_entry(u_char *pos)
  */
 static char *parse(private_qcd_journal_t *this, chunk_t data)
 {
-	qcd_journal_entry_t *entry;
+	inherited_t *entry;
 	uint32_t count, i;
 
 	if (data.len < HEADER_LEN + TRAILER_LEN || !memeq(data.ptr, MAGIC, 4))
@@ -469,7 +505,7 @@ static char *parse(private_qcd_journal_t *this, chunk_t data)
 		if (!entry)
 		{
 			this->inherited->destroy_function(this->inherited,
-											  (void*)entry_destroy);
+											  (void*)inherited_destroy);
 			this->inherited = linked_list_create();
 			return "invalid entry";
 		}
@@ -557,7 +593,8 @@ METHOD(qcd_journal_t, destroy, void,
 	}
 	enumerator->destroy(enumerator);
 	this->sas->destroy(this->sas);
-	this->inherited->destroy_function(this->inherited, (void*)entry_destroy);
+	this->inherited->destroy_function(this->inherited,
+									  (void*)inherited_destroy);
 	this->mutex->destroy(this->mutex);
 	this->writing->destroy(this->writing);
 	free(this->path);

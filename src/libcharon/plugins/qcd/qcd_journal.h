@@ -71,7 +71,9 @@ typedef bool (*qcd_journal_push_cb_t)(void *data, qcd_journal_entry_t *entry);
  *
  * The entries of the file found at start are "inherited": they stay in
  * the file until push() is done with them or forget_inherited() drops
- * them, so a crash during the push loses nothing.
+ * them, also while push() runs, so a crash during the push loses nothing.
+ * Entries that could not be read back (port 0, any address) are not
+ * written.
  *
  * File format, version 1, integers in network order:
  *
@@ -131,7 +133,8 @@ struct qcd_journal_t {
 				  u_int max);
 
 	/**
-	 * Drop the inherited entries that are left.
+	 * Drop the inherited entries that are left.  Only the pusher, or
+	 * before push() ever runs: push() reads the entries without the lock.
 	 *
 	 * @return			number of entries dropped
 	 */

@@ -161,6 +161,91 @@ START_TEST(test_forget)
 END_TEST
 
 /**
+ * A pusher that, during its round, adds an IKE_SA and writes the journal,
+ * as a write job would when an IKE_SA comes up meanwhile
+ */
+typedef struct {
+	qcd_journal_t *journal;
+	ike_sa_t *sa;
+	u_int calls;
+} write_during_t;
+
+static bool write_during(write_during_t *this, qcd_journal_entry_t *entry)
+{
+	if (!this->calls++)
+	{
+		this->journal->add(this->journal, this->sa);
+		ck_assert(this->journal->flush(this->journal));
+	}
+	/* no config for the peer yet, the entry stays */
+	return FALSE;
+}
+
+START_TEST(test_write_during_push)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
+	ike_sa_t *c = sa(5, 6, FALSE, "192.0.2.102"), *d = sa(7, 8, TRUE, "192.0.2.103");
+	write_during_t w = { .sa = d };
+	collect_t col = { .n = 0 };
+	qcd_journal_t *journal;
+
+	journal = qcd_journal_create(path, 0);
+	journal->add(journal, a);
+	journal->add(journal, b);
+	journal->add(journal, c);
+	journal->destroy(journal);
+
+	/* 3 inherited, one new IKE_SA written while the round runs */
+	journal = qcd_journal_create(path, 0);
+	w.journal = journal;
+	ck_assert_int_eq(journal->push(journal, (void*)write_during, &w, 10), 3);
+	ck_assert_int_eq(w.calls, 3);
+	/* a crash now must lose none of them */
+	ck_assert_int_eq(size(path), JOURNAL_LEN(4));
+	journal->destroy(journal);
+	journal = qcd_journal_create(path, 0);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &col, 10), 4);
+	ck_assert_int_eq(col.count, 4);
+	journal->destroy(journal);
+
+	a->destroy(a);
+	b->destroy(b);
+	c->destroy(c);
+	d->destroy(d);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_symmetric)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *y = sa(3, 4, TRUE, "0.0.0.0");
+	ike_sa_t *z = sa(5, 6, TRUE, "192.0.2.101");
+	collect_t c = { .n = 0 };
+	qcd_journal_t *journal;
+
+	z->set_other_host(z, host_create_from_string("192.0.2.101", 0));
+	/* what decode_entry() would reject is not written at all, so that it
+	 * can't make the whole file unreadable at the next start */
+	journal = qcd_journal_create(path, 0);
+	journal->add(journal, a);
+	journal->add(journal, y);
+	journal->add(journal, z);
+	journal->destroy(journal);
+	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	journal = qcd_journal_create(path, 0);
+	ck_assert_int_eq(qcd_tests_logged("ignoring journal file", FALSE), 0);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 1);
+	journal->destroy(journal);
+	a->destroy(a);
+	y->destroy(y);
+	z->destroy(z);
+	free(path);
+}
+END_TEST
+
+/**
  * Damage a valid one-entry journal, expect it ignored with one error
  */
 static void assert_ignored(int damage, char *error)
@@ -281,6 +366,8 @@ Suite *journal_suite_create()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_write_during_push);
+	tcase_add_test(tc, test_symmetric);
 	tcase_add_loop_test(tc, test_corrupt, 0, 6);
 	tcase_add_test(tc, test_oversized);
 	tcase_add_test(tc, test_fifo);
