@@ -79,6 +79,25 @@ AC_MSG_RESULT([$ss_ike_keys_array])
 AS_IF([test "x$ss_ike_keys_array" = xyes],
 	[STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_IKE_KEYS_ARRAY"])
 
+# strongSwan 6.0.3's plugin loader refuses a plugin without a
+# <name>_plugin_version equal to its own VERSION; plugin.h has PLUGIN_DEFINE
+# from then on
+AC_MSG_CHECKING([whether plugin.h has PLUGIN_DEFINE])
+AS_IF([grep -q '^#define PLUGIN_DEFINE' "$ss_src/src/libstrongswan/plugins/plugin.h"],
+	[ss_plugin_define=yes
+	 STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_PLUGIN_DEFINE"],
+	[ss_plugin_define=no])
+AC_MSG_RESULT([$ss_plugin_define])
+# 6.0.2 added library_init_register(), which 6.0.0 and 6.0.1 lack: the one
+# exported difference between the 6.x releases whose loaders do and do not
+# check the version field (none tells 6.0.2 from 6.0.3)
+AC_MSG_CHECKING([whether library.h has library_init_register])
+AS_IF([grep -q 'library_init_register' "$ss_src/src/libstrongswan/library.h"],
+	[ss_init_register=yes
+	 STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_LIBRARY_INIT_REGISTER"],
+	[ss_init_register=no])
+AC_MSG_RESULT([$ss_init_register])
+
 AC_SUBST([STRONGSWAN_CPPFLAGS])
 AC_SUBST([STRONGSWAN_LIBS])
 AC_SUBST([ipsecdir])

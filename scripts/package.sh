@@ -14,23 +14,25 @@
 # the machine's charon is left as it was found, and a secret file that
 # existed before is put back.
 #
-# With --trixie all of it happens in the Debian trixie root of
-# scripts/setup-trixie.sh, for its strongSwan 6.0.1, in build/deb-trixie/.
+# With --release RELEASE all of it happens in the Debian release root of
+# scripts/setup-release.sh (trixie: strongSwan 6.0.1, forky: 6.1.0), in
+# build/deb-RELEASE/.
 #
-# usage: scripts/package.sh [--trixie] [--autopkgtest]
+# usage: scripts/package.sh [--release trixie|forky] [--autopkgtest]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'package: %s\n' "$*"; }
 run() { "$@"; }
 root=
 out=$top/build/deb
-if [ "${1:-}" = "--trixie" ]; then
-	shift
-	"$top/scripts/setup-trixie.sh" >/dev/null
-	root=$top/build/cache/trixie
-	out=$top/build/deb-trixie
-	run() { "$top/scripts/in-trixie" "$@"; }
-	say "in the trixie root"
+if [ "${1:-}" = "--release" ]; then
+	release=${2:?--release needs trixie or forky}
+	shift 2
+	"$top/scripts/setup-release.sh" "$release" >/dev/null
+	root=$(readlink -f "$top/build/cache/root-$release")
+	out=$top/build/deb-$release
+	run() { "$top/scripts/in-root" "$release" "$@"; }
+	say "in the $release root"
 else
 	# packaging tools too
 	"$top/scripts/setup.sh" >/dev/null

@@ -6,7 +6,7 @@
 # Idempotent: the charon build is cached.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-cache=${QCD_CACHE:-$top/build/cache}
+cache=$(readlink -f "$top/build/cache")
 say() { printf 'setup-upstream: %s\n' "$*"; }
 
 "$top/scripts/build.sh"
@@ -20,17 +20,21 @@ done
 debtree=$(cat "$cache/strongswan-src")
 tree=$cache/strongswan-upstream
 prefix=$cache/upstream
-if [ ! -x "$prefix/lib/ipsec/charon" ]; then
+flags="--disable-gmp --enable-openssl --enable-kernel-libipsec --with-systemdsystemunitdir=no"
+# keyed by the source's version and the configuration
+key="$(basename "$debtree") $flags"
+if [ ! -x "$prefix/lib/ipsec/charon" ] || [ "$(cat "$prefix/.qcd-key" 2>/dev/null)" != "$key" ]; then
 	say "building charon without mediation into $prefix (a few minutes, once)"
 	rm -rf "$tree" && cp -a "$debtree" "$tree"
 	(cd "$tree" && make distclean >/dev/null 2>&1 || true
+	 rm -rf "$prefix" &&
 	 ./configure --prefix="$prefix" --libexecdir="$prefix/lib" --sysconfdir=/etc \
-		--disable-gmp --enable-openssl --enable-kernel-libipsec \
-		--with-systemdsystemunitdir=no >"$cache/upstream-configure.log" 2>&1 &&
+		$flags >"$cache/upstream-configure.log" 2>&1 &&
 	 make -j"$(nproc)" >"$cache/upstream-make.log" 2>&1 &&
 	 make install >"$cache/upstream-install.log" 2>&1) ||
 		{ say "failed, see $cache/upstream-*.log"; exit 1; }
 	grep -q '^#define ME ' "$tree/config.h" && { say "unexpected ME in $tree"; exit 1; }
+	echo "$key" > "$prefix/.qcd-key"
 else
 	say "ok: charon without mediation in $prefix"
 fi

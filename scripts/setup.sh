@@ -4,13 +4,22 @@
 #
 # Idempotent: a second run only checks and prints "ok" lines.
 #
-# Environment:
-#   QCD_CACHE  cache folder (default: <repo>/build/cache), ignored by git
+# What is slow to make (strongSwan's configured source trees, its upstream
+# build, the release roots, the VM image) is cached outside the clone, in
+# QCD_CACHE (default /var/cache/strongswan-qcd), which build/cache links
+# to: a second clone on the same machine reuses it.  Each item there is
+# keyed by its inputs and made anew when they change.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cache=${QCD_CACHE:-$top/build/cache}
-mkdir -p "$cache"
+cache=${QCD_CACHE:-/var/cache/strongswan-qcd}
+mkdir -p "$cache" "$top/build"
+if [ "$(readlink -f "$top/build/cache")" != "$(readlink -f "$cache")" ]; then
+	[ ! -d "$top/build/cache" ] || [ -L "$top/build/cache" ] ||
+		mv "$top/build/cache" "$top/build/cache.old.$$"
+	ln -sfn "$cache" "$top/build/cache"
+fi
+cache=$(readlink -f "$top/build/cache")
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -21,7 +30,7 @@ clang libclang-rt-14-dev valgrind debhelper lintian autopkgtest fakeroot libgmp-
 libssl-dev"
 runtime_pkgs="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
 libstrongswan-standard-plugins iproute2 iputils-ping tcpdump gnuplot-nox procps \
-python3 openssl"
+python3 openssl debootstrap qemu-system-x86 e2fsprogs"
 
 missing=""
 for p in $build_pkgs $runtime_pkgs; do

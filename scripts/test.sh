@@ -5,9 +5,13 @@
 # namespace scenarios, the Debian package (built, lintian-checked,
 # autopkgtested, purged), the export for strongSwan's KVM testbed, scenarios
 # with the kernel's IPsec in a VM (an image made once; QCD_NO_VM=1 skips
-# it), all of it again on Debian trixie's strongSwan 6.0.1 (in a root file
-# system made once; QCD_NO_TRIXIE=1 skips it), and smoke runs of the
-# benchmarks.  Exits non-zero on any failure.
+# it), all of it again on Debian trixie's strongSwan 6.0.1 and on Debian
+# forky's 6.1.0 (in root file systems made once; QCD_NO_RELEASES=1 skips
+# them), and smoke runs of the benchmarks.  Exits non-zero on any failure.
+#
+# What is slow to make and needs the network more than the CPU (the release
+# roots, the VM image) is made in the background while the first groups run;
+# the groups that need it wait for it.
 #
 # usage: scripts/test.sh [scenario ...]   (default: all scenarios)
 set -u
@@ -39,14 +43,38 @@ unit_tests() {
 	fi
 }
 
-trixie_unit_tests() {
-	if "$top/scripts/in-trixie" sh -c "cd '$top/build/obj-trixie' && ./qcd_tests" \
-			> "$top/build/obj-trixie/check.out" 2>&1; then
-		grep -h "Checks:" "$top/build/obj-trixie/check.out"
+# release_unit_tests RELEASE: the unit tests built in that release's root
+release_unit_tests() {
+	if "$top/scripts/in-root" "$1" sh -c "cd '$top/build/obj-$1' && ./qcd_tests" \
+			> "$top/build/obj-$1/check.out" 2>&1; then
+		grep -h "Checks:" "$top/build/obj-$1/check.out"
 	else
-		tail -n 20 "$top/build/obj-trixie/check.out"
+		tail -n 20 "$top/build/obj-$1/check.out"
 		return 1
 	fi
+}
+
+# prepare: the release roots and the VM image, in the background
+releases="trixie forky"
+[ -z "${QCD_NO_RELEASES:-}" ] || releases=
+prepare() {
+	for r in $releases; do
+		"$top/scripts/setup-release.sh" "$r" > "$top/build/prepare-$r.log" 2>&1 &&
+			echo ok > "$top/build/prepare-$r.log.rc" ||
+			echo failed > "$top/build/prepare-$r.log.rc"
+	done
+	if [ -z "${QCD_NO_VM:-}" ]; then
+		"$top/scripts/vm-test.sh" --prepare > "$top/build/prepare-vm.log" 2>&1
+	fi
+}
+rm -f "$top"/build/prepare-*.log*
+# prepared NAME: wait for the background preparation of NAME, show its log
+prepared() {
+	while [ ! -f "$top/build/prepare-$1.log.rc" ] && kill -0 "$prepare_pid" 2>/dev/null; do
+		sleep 2
+	done
+	cat "$top/build/prepare-$1.log" 2>/dev/null
+	[ "$(cat "$top/build/prepare-$1.log.rc" 2>/dev/null)" = ok ]
 }
 
 # seconds each, so that the benchmarks do not rot; real runs: README
@@ -68,6 +96,10 @@ bench_smoke() {
 }
 
 step "unit tests" unit_tests
+if [ $# -eq 0 ]; then
+	prepare &
+	prepare_pid=$!
+fi
 if [ $# -gt 0 ]; then
 	step "scenarios (Debian's charon)" "$top/testing/ns-do-tests" "$@"
 else
@@ -86,21 +118,28 @@ else
 				ikev2/qcd-push' _ "$top"
 	step "scenarios exported for strongSwan's KVM testbed, checked against its hosts" \
 		"$top/testing/export-kvm" --check "$(cat "$top/build/cache/strongswan-src")"
+	# Debian trixie's strongSwan 6.0.1 and forky's 6.1.0, each in a root
+	# file system made once
+	ready=yes
+	for r in $releases; do
+		if step "Debian $r root and the plugin built there (QCD_NO_RELEASES=1 skips)" \
+				prepared "$r"; then
+			step "$r: unit tests" release_unit_tests "$r"
+			step "$r: scenarios" "$top/testing/ns-do-tests" --charon "$r"
+			step "$r: Debian package, lintian, autopkgtest" \
+				"$top/scripts/package.sh" --release "$r" --autopkgtest
+		else
+			ready=no
+		fi
+	done
+	if [ -n "$releases" ] && [ $ready = yes ]; then
+		step "each release's build refused by the other releases' charons" \
+			"$top/testing/series-check"
+	fi
+	wait "$prepare_pid"
 	if [ -z "${QCD_NO_VM:-}" ]; then
 		step "VM: scenarios with the kernel's IPsec, kernel-netlink (QCD_NO_VM=1 skips)" \
 			"$top/scripts/vm-test.sh"
-	fi
-	if [ -z "${QCD_NO_TRIXIE:-}" ]; then
-		# Debian trixie's strongSwan 6.0.1, in a root file system made once
-		if step "Debian trixie root with strongSwan 6.0.1 (QCD_NO_TRIXIE=1 skips)" \
-				"$top/scripts/setup-trixie.sh"; then
-			step "trixie: unit tests" trixie_unit_tests
-			step "trixie: scenarios" "$top/testing/ns-do-tests" --charon trixie
-			step "each series' build refused by the other's charon" \
-				"$top/testing/series-check"
-			step "trixie: Debian package, lintian, autopkgtest" \
-				"$top/scripts/package.sh" --trixie --autopkgtest
-		fi
 	fi
 	step "benchmark smoke runs" bench_smoke
 fi

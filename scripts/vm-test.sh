@@ -3,11 +3,13 @@
 # in a virtual machine with Debian bookworm's kernel, since this machine's
 # kernel has no ESP.
 #
-# usage: scripts/vm-test.sh [SCENARIO...]
+# usage: scripts/vm-test.sh [--prepare | SCENARIO...]
 #   default: the scenarios listed in testing/vm/scenarios
+#   --prepare: only make the cached root and image, boot nothing
 #
 # Makes once, and caches in build/cache/vm-bookworm/ (a root file system
-# made by debootstrap, with Debian's cloud kernel and strongSwan packages)
+# made by debootstrap, with Debian's cloud kernel and strongSwan packages,
+# keyed by that package list: a change of it makes the root anew)
 # and build/cache/vm-bookworm.ext4 (an ext4 image of it, made with
 # mke2fs -d, no loop device needed); a second run finds them.  Each run puts
 # the freshly built plugin (scripts/build.sh) and testing/ on a second
@@ -34,8 +36,13 @@ for tool in qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap \
 			--no-install-recommends "${tool#*:}" >/dev/null
 done
 
+packages="linux-image-cloud-amd64 initramfs-tools kmod strongswan-charon
+	strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+	iproute2 iputils-ping tcpdump procps python3 openssl util-linux"
+key=$(printf '%s\n' bookworm $packages | sha256sum | cut -c1-16)
+
 # the guest's root, once
-if [ ! -f "$root/.qcd-ready" ]; then
+if [ "$(cat "$root/.qcd-ready" 2>/dev/null)" != "$key" ]; then
 	say "debootstrap bookworm with Debian's kernel and strongSwan into $root (a few minutes, once)"
 	rm -rf "$root" "$image"
 	mkdir -p "$root"
@@ -53,14 +60,11 @@ SRC
 		mount --rbind /dev "$1/dev" && chroot "$1" sh -c "
 		export DEBIAN_FRONTEND=noninteractive &&
 		apt-get update -qq && apt-get dist-upgrade -y -qq &&
-		apt-get install -y -qq --no-install-recommends linux-image-cloud-amd64 \
-			initramfs-tools kmod strongswan-charon strongswan-swanctl \
-			libcharon-extra-plugins libstrongswan-standard-plugins iproute2 \
-			iputils-ping tcpdump procps python3 openssl util-linux &&
-		apt-get clean"' _ "$root" > "$cache/vm-apt.log" 2>&1 ||
+		apt-get install -y -qq --no-install-recommends $2 &&
+		apt-get clean"' _ "$root" "$(echo $packages)" > "$cache/vm-apt.log" 2>&1 ||
 		{ say "apt failed in the guest's root, see build/cache/vm-apt.log"; exit 1; }
 	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
-	touch "$root/.qcd-ready"
+	echo "$key" > "$root/.qcd-ready"
 fi
 if [ ! -f "$image" ] || [ "$root/.qcd-ready" -nt "$image" ] ||
    ! cmp -s "$top/testing/vm/init" "$root/sbin/qcd-vm-init"; then
@@ -73,6 +77,7 @@ fi
 kernel=$(ls "$root"/boot/vmlinuz-* | tail -n 1)
 initrd=$(ls "$root"/boot/initrd.img-* | tail -n 1)
 say "ok: guest with $(basename "$kernel"), strongSwan $(chroot "$root" dpkg-query -W -f='${Version}' libstrongswan)"
+[ "${1:-}" != "--prepare" ] || exit 0
 
 # this run's disk: the plugin, the secret tool and testing/, at $top
 "$top/scripts/build.sh" >/dev/null || { say "build failed"; exit 1; }
@@ -98,10 +103,17 @@ boot() {
 		-drive "file=$image,format=raw,if=virtio,snapshot=on" \
 		-drive "file=$run/repo.ext4,format=raw,if=virtio"
 }
-accel=tcg
-if [ -w /dev/kvm ] && boot kvm 120 probe >/dev/null 2>&1 &&
-   grep -q "qcd-vm: probe ok" "$run/console-kvm.log"; then
-	accel=kvm
+# Decided once per machine and kernel (where /dev/kvm opens but guests
+# stall in early boot, each probe would wait out its 120 s)
+probe=$cache/vm-accel-$(uname -r)-$([ -w /dev/kvm ] && echo kvm || echo nokvm)
+accel=$(cat "$probe" 2>/dev/null || true)
+if [ -z "$accel" ]; then
+	accel=tcg
+	if [ -w /dev/kvm ] && boot kvm 120 probe >/dev/null 2>&1 &&
+	   grep -q "qcd-vm: probe ok" "$run/console-kvm.log"; then
+		accel=kvm
+	fi
+	echo "$accel" > "$probe"
 fi
 say "booting the guest with $accel (deadline ${deadline}s), console in $run/console-$accel.log"
 start=$(date +%s)

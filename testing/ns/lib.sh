@@ -31,12 +31,13 @@ ns_prefix=qcd$$
 # of scripts/vm-test.sh)
 ns_kernel=${ns_kernel:-libipsec}
 
-# ns_init RUNDIR [debian|upstream|installed|trixie]: choose the charon and
-# the plugin, prepare its plugins: Debian's charon or upstream's with the
-# freshly built plugin, Debian's charon with the plugin as installed (the
-# strongswan-plugin-qcd package), or trixie's charon in the root file
-# system of scripts/setup-trixie.sh, which the hosts then chroot into, with
-# the plugin built there; and the matching qcd-secret tool.
+# ns_init RUNDIR [debian|upstream|installed|trixie|forky]: choose the
+# charon and the plugin, prepare its plugins: Debian's charon or upstream's
+# with the freshly built plugin, Debian's charon with the plugin as
+# installed (the strongswan-plugin-qcd package), or a Debian release's
+# charon in the root file system of scripts/setup-release.sh, which the
+# hosts then chroot into, with the plugin built there; and the matching
+# qcd-secret tool.
 # QCD_PLUGIN, if set, is the plugin to use instead.
 ns_init() {
 	ns_rundir=$1
@@ -52,10 +53,10 @@ ns_init() {
 		installed)
 			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
 			ns_secret_tool=/usr/sbin/qcd-secret ;;
-		trixie)
-			ns_root=$ns_top/build/cache/trixie
-			ns_plugin=$ns_top/build/obj-trixie/.libs/libstrongswan-qcd.so
-			ns_secret_tool=$ns_top/build/obj-trixie/qcd-secret ;;
+		trixie|forky)
+			ns_root=$(readlink -f "$ns_top/build/cache/root-$2")
+			ns_plugin=$ns_top/build/obj-$2/.libs/libstrongswan-qcd.so
+			ns_secret_tool=$ns_top/build/obj-$2/qcd-secret ;;
 		*) echo "unknown charon '$2'" >&2; return 1 ;;
 	esac
 	ns_plugin=${QCD_PLUGIN:-$ns_plugin}
@@ -64,6 +65,15 @@ ns_init() {
 	mkdir -p "$ns_rundir/plugins"
 	cp -a "$ns_root$ns_ipsecdir/plugins/." "$ns_rundir/plugins/"
 	cp "$ns_plugin" "$ns_rundir/plugins/libstrongswan-qcd.so"
+}
+
+# ns_charon_version: what the chosen charon says of its version
+ns_charon_version() {
+	if [ -n "$ns_root" ]; then
+		chroot "$ns_root" "$ns_ipsecdir/charon" --version 2>&1
+	else
+		"$ns_ipsecdir/charon" --version 2>&1
+	fi | head -n 1
 }
 
 # ns_cleanup: kill what runs in our namespaces, by PID, and delete them
@@ -141,7 +151,7 @@ swanctl {
 }
 include $hdir/etc/strongswan.host.conf
 CONF
-	# the anchor keeps the mount namespace (and, for trixie, the root it
+	# the anchor keeps the mount namespace (and, for a release root, the root it
 	# chroots into); everything else nsenters it
 	[ -z "$ns_root" ] || mkdir -p "$ns_root/var/lib/strongswan" "$ns_root$ns_top"
 	ip netns exec "$ns" unshare -m --propagation private sh -c '

@@ -19,29 +19,55 @@
 #include <utils/debug.h>
 
 /**
- * A function of libstrongswan that 6.0 added with multiple key exchanges
- * and that no 5.9.x release has
+ * Series told apart by the functions libstrongswan exports
  */
-#define SERIES_6_SYMBOL "key_exchange_concat_secrets"
+static char *series[] = {
+	"5.9.x",
+	"6.0.0 to 6.0.1",
+	"6.0.2 or later",
+};
+
+/**
+ * Series of the running libstrongswan: 6.0 added key_exchange_concat_secrets()
+ * with multiple key exchanges, 6.0.2 library_init_register()
+ */
+static int running_series()
+{
+	if (!dlsym(RTLD_DEFAULT, "key_exchange_concat_secrets"))
+	{
+		return 0;
+	}
+	return dlsym(RTLD_DEFAULT, "library_init_register") ? 2 : 1;
+}
+
+/**
+ * Series the plugin was built for
+ */
+static int built_series()
+{
+#if defined(QCD_LIBRARY_INIT_REGISTER)
+	return 2;
+#elif defined(QCD_IKE_KEYS_ARRAY)
+	return 1;
+#else
+	return 0;
+#endif
+}
 
 /*
  * Described in header
  */
 bool qcd_compat_check()
 {
-	bool running_6, built_6 = FALSE;
+	int running = running_series(), built = built_series();
 
-#ifdef QCD_IKE_KEYS_ARRAY
-	built_6 = TRUE;
-#endif
-	running_6 = dlsym(RTLD_DEFAULT, SERIES_6_SYMBOL) != NULL;
-	if (running_6 != built_6)
+	if (running != built)
 	{
 		DBG1(DBG_LIB, "qcd: this plugin was built for strongSwan %s (series "
 			 "%s), but runs in a strongSwan %s daemon, whose plugin interface "
 			 "differs; not loading it. Install the plugin built for this "
 			 "strongSwan, or rebuild it against its source", VERSION,
-			 QCD_SERIES, running_6 ? "6.x" : "5.9.x");
+			 series[built], series[running]);
 		return FALSE;
 	}
 	return TRUE;

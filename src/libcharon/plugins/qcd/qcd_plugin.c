@@ -201,7 +201,7 @@ METHOD(plugin_t, destroy, void,
 /*
  * Described in header
  */
-plugin_t *qcd_plugin_create()
+QCD_PLUGIN_CREATE
 {
 	private_qcd_plugin_t *this;
 	qcd_method_t method = QCD_METHOD_SPI;
