@@ -170,6 +170,32 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 	}
 }
 
+/**
+ * Keep a copy of our outgoing protected request, once encrypted, to send
+ * once more on a nudge, see qcd_verifier.c
+ */
+static void keep_request(private_qcd_listener_t *this, ike_sa_t *ike_sa,
+						 message_t *message)
+{
+	enumerator_t *enumerator;
+	packet_t *fragment;
+	bool fragmented;
+
+	if (!this->verifier || !message->is_encoded(message))
+	{
+		return;
+	}
+	enumerator = message->get_fragments(message);
+	fragmented = enumerator->enumerate(enumerator, &fragment);
+	enumerator->destroy(enumerator);
+	if (!fragmented)
+	{
+		this->store->set_packet(this->store, ike_sa->get_id(ike_sa),
+								message->get_message_id(message),
+								message->get_packet_data(message));
+	}
+}
+
 METHOD(listener_t, message_hook, bool,
 	private_qcd_listener_t *this, ike_sa_t *ike_sa, message_t *message,
 	bool incoming, bool plain)
@@ -187,6 +213,12 @@ METHOD(listener_t, message_hook, bool,
 		{
 			this->verifier->process(this->verifier, message);
 		}
+	}
+	else if (!incoming && !plain && message->get_request(message) &&
+			 message->get_exchange_type(message) != IKE_SA_INIT)
+	{	/* our protected request as sent, for the nudge: unfragmented only,
+		 * charon would retransmit the fragments */
+		keep_request(this, ike_sa, message);
 	}
 	else if (plain && message->get_exchange_type(message) != IKE_SA_INIT)
 	{	/* only protected messages */

@@ -22,7 +22,7 @@ ENUM(qcd_match_names, QCD_MATCH_NO_SA, QCD_MATCH_OK,
 	"no stored token",
 	"token mismatch",
 	"no outstanding request, IKE_SA checked lately",
-	"no outstanding request, checking the IKE_SA",
+	"no outstanding request",
 	"token verified",
 );
 
@@ -57,6 +57,9 @@ struct entry_t {
 	u_char pending[HASH_SIZE_SHA256];
 	/** SPIs of the new SA to send a token for in a rekey response */
 	spis_t successor;
+	/** copy of our outstanding request as sent, to send it once more out
+	 * of band, see resend(); allocated only while it is outstanding */
+	chunk_t packet;
 	/** exchange type of our outstanding request, 0 if none */
 	uint8_t exchange;
 	/** we are the original initiator of the SA */
@@ -67,6 +70,8 @@ struct entry_t {
 	bool has_pending;
 	/** a token for this SA is owed in our first request on it */
 	bool owed;
+	/** packet was sent once more out of band */
+	bool resent;
 };
 
 /**
@@ -160,12 +165,22 @@ static void clear_pending(entry_t *entry)
 }
 
 /**
+ * Forget the packet of our outstanding request
+ */
+static void clear_packet(entry_t *entry)
+{
+	chunk_free(&entry->packet);
+	entry->resent = FALSE;
+}
+
+/**
  * Destroy an entry, the caller removed it from both tables
  */
 static void destroy_entry(private_qcd_store_t *this, entry_t *entry)
 {
 	clear_token(this, entry);
 	clear_pending(entry);
+	clear_packet(entry);
 	free(entry);
 }
 
@@ -338,8 +353,47 @@ METHOD(qcd_store_t, set_request, void,
 	{
 		entry->mid = mid;
 		entry->exchange = exchange;
+		clear_packet(entry);
 	}
 	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, set_packet, void,
+	private_qcd_store_t *this, ike_sa_id_t *id, uint32_t mid, chunk_t data)
+{
+	entry_t *entry;
+
+	if (!data.len || data.len > QCD_RESEND_MAX)
+	{
+		return;
+	}
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && entry->exchange && entry->mid == mid)
+	{
+		clear_packet(entry);
+		entry->packet = chunk_clone(data);
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, resend, bool,
+	private_qcd_store_t *this, ike_sa_id_t *id, uint32_t mid, chunk_t *data)
+{
+	entry_t *entry;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && entry->exchange && entry->mid == mid &&
+		entry->packet.len && !entry->resent)
+	{
+		entry->resent = TRUE;
+		*data = chunk_clone(entry->packet);
+		ok = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
 }
 
 METHOD(qcd_store_t, answered, void,
@@ -352,6 +406,7 @@ METHOD(qcd_store_t, answered, void,
 	if (entry && entry->mid == mid)
 	{
 		entry->exchange = 0;
+		clear_packet(entry);
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -548,6 +603,8 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 			.set_token = _set_token,
 			.confirm = _confirm,
 			.set_request = _set_request,
+			.set_packet = _set_packet,
+			.resend = _resend,
 			.answered = _answered,
 			.outstanding = _outstanding,
 			.rekey = _rekey,

@@ -51,6 +51,9 @@ enum qcd_match_t {
 /** Seconds between two QCD_MATCH_NUDGE for one SA */
 #define QCD_NUDGE_INTERVAL 5
 
+/** Largest request kept to send once more out of band, see resend() */
+#define QCD_RESEND_MAX 512
+
 /**
  * Names for qcd_match_t
  */
@@ -69,12 +72,15 @@ extern enum_name_t *qcd_match_names;
  *    authenticated, so that unauthenticated peers cannot fill max_tokens,
  *    or one for the new SA in an IKE rekey response;
  *  - the message ID and exchange type of our outstanding request, to
- *    match replies against, and when the SA was last nudged;
+ *    match replies against, a copy of it to send once more on a nudge,
+ *    and when the SA was last nudged;
  *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3)
  *    or an address change (R4.4-1).
  *
- * An entry has a fixed size, 120 bytes plus about 80 in the two hash
- * tables, with or without a token, and is the only allocation per SA.  Tokens are limited
+ * An entry has a fixed size, 136 bytes plus about 80 in the two hash
+ * tables, with or without a token, and is the only allocation per SA but
+ * for the copy of an outstanding request (at most QCD_RESEND_MAX bytes,
+ * freed once it is answered).  Tokens are limited
  * to a configured number; beyond it new tokens are not stored, which only
  * disables QCD for those SAs.  Digests are wiped when replaced or removed.
  * Thread-safe.
@@ -137,6 +143,31 @@ struct qcd_store_t {
 	 */
 	void (*set_request)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid,
 						exchange_type_t exchange);
+
+	/**
+	 * Keep a copy of our outstanding request as sent, encrypted, so that
+	 * resend() can send it once more.  Ignored if it is not the request of
+	 * set_request() or larger than QCD_RESEND_MAX.
+	 *
+	 * @param id		SA
+	 * @param mid		message ID of the request
+	 * @param data		the request's packet data
+	 */
+	void (*set_packet)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid,
+					   chunk_t data);
+
+	/**
+	 * Get a copy of our outstanding request to send once more, out of
+	 * band: at most once per message ID.
+	 *
+	 * @param id		SA
+	 * @param mid		message ID of the outstanding request
+	 * @param data		copy of its packet data, to free
+	 * @return			FALSE if not outstanding, not kept, or sent once more
+	 *					already
+	 */
+	bool (*resend)(qcd_store_t *this, ike_sa_id_t *id, uint32_t mid,
+				   chunk_t *data);
 
 	/**
 	 * Note the protected response to a request: it is no longer

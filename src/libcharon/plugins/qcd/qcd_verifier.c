@@ -34,6 +34,7 @@ typedef enum {
 	LOG_MALFORMED,
 	LOG_LIMITED,
 	LOG_FAILED,
+	LOG_NUDGE,
 	LOG_KINDS,
 } log_kind_t;
 
@@ -129,10 +130,8 @@ static job_requeue_t delete_lost(ike_sa_id_t *id)
 typedef struct {
 	/** the IKE_SA */
 	ike_sa_id_t *id;
-	/** our request on it that is outstanding, if any */
-	bool outstanding;
-	/** its message ID */
-	uint32_t mid;
+	/** its outstanding request, if any */
+	qcd_store_t *store;
 } nudge_t;
 
 /**
@@ -147,15 +146,35 @@ static void nudge_destroy(nudge_t *this)
 /**
  * Check whether an IKE_SA is alive, from a job: a verified token that
  * answers no outstanding request must not delete it (R3-7), but the
- * maker's reply to this check will if the peer lost it.  The check is a
- * new DPD, or, if a request of ours is outstanding, say a DPD sent while
- * the peer restarted, its retransmission now rather than after the
- * retransmission timeout.
+ * maker's reply to this check will if the peer lost it.
+ *
+ * Without a request of ours outstanding, the check is a DPD.  With one,
+ * say a DPD sent while the peer restarted, a DPD would only queue behind
+ * it; instead, the request's packet as first sent is sent once more, out of
+ * band, at most once per message ID.  This never calls ike_sa->retransmit():
+ * in task_manager_v2.c that sends, increments initiating.retransmitted and
+ * schedules another retransmit_job, while the pending retransmit_job still
+ * fires and increments the same counter, so every call adds a second
+ * retransmission chain and charon gives up on a live but unreachable peer
+ * after about a third of its retransmission budget (59 s instead of 165 s
+ * for one nudge, with the defaults).  A packet handed to charon->sender
+ * touches none of the task manager's state: the retransmission timer, the
+ * count and so the time until charon gives up stay exactly as without
+ * the nudge, however often a token is replayed.  The peer sees a
+ * retransmission, which it answers with its cached response if it got
+ * the request, with the QCD reply if it lost the SA.
+ *
+ * Whether a request is outstanding is read here, with the IKE_SA checked
+ * out, not when the token arrived: if it was answered meanwhile, this
+ * falls back to a DPD.
  */
 static job_requeue_t check_alive(nudge_t *this)
 {
 	ike_sa_t *ike_sa;
 	status_t status = SUCCESS;
+	host_t *me, *other;
+	chunk_t data;
+	uint32_t mid;
 
 	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager,
 											  this->id);
@@ -163,22 +182,32 @@ static job_requeue_t check_alive(nudge_t *this)
 	{
 		return JOB_REQUEUE_NONE;
 	}
-	if (ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
+	if (this->store->outstanding(this->store, this->id, &mid))
 	{
-		DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] (verified QCD "
-			 "token, answering none of our requests), checking it with %s",
-			 ike_sa->get_other_host(ike_sa), ike_sa->get_name(ike_sa),
-			 ike_sa->get_unique_id(ike_sa), this->outstanding ?
-			 "a retransmission of our request" : "DPD");
-		if (this->outstanding)
+		if (this->store->resend(this->store, this->id, mid, &data))
 		{
-			status = ike_sa->retransmit(ike_sa, this->mid);
+			DBG2(DBG_IKE, "qcd: checking IKE_SA %s[%u] with its outstanding "
+				 "request %u, sent once more", ike_sa->get_name(ike_sa),
+				 ike_sa->get_unique_id(ike_sa), mid);
+			me = ike_sa->get_my_host(ike_sa);
+			other = ike_sa->get_other_host(ike_sa);
+			charon->sender->send(charon->sender,
+					packet_create_from_data(me->clone(me), other->clone(other),
+											data));
 		}
 		else
-		{
-			ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
-			status = ike_sa->initiate(ike_sa, NULL, NULL);
+		{	/* its next retransmission checks the IKE_SA */
+			DBG2(DBG_IKE, "qcd: IKE_SA %s[%u] has request %u outstanding, "
+				 "sent once more already or not kept, not checking it",
+				 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa), mid);
 		}
+	}
+	else if (ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
+	{
+		DBG2(DBG_IKE, "qcd: checking IKE_SA %s[%u] with a DPD",
+			 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
+		ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
+		status = ike_sa->initiate(ike_sa, NULL, NULL);
 	}
 	if (status == DESTROY_ME)
 	{
@@ -234,11 +263,16 @@ METHOD(qcd_verifier_t, process, bool,
 		DBG2(DBG_IKE, "qcd: verified QCD token from %#H for IKE SPIs "
 			 "%.16"PRIx64"_i %.16"PRIx64"_r, answering no request",
 			 src, be64toh(reply.spi_i), be64toh(reply.spi_r));
+		if (throttle(this, LOG_NUDGE, &count))
+		{
+			DBG1(DBG_IKE, "qcd: %u verified QCD token(s) answering none of our "
+				 "requests (pushes of a restarted peer, or replays), latest "
+				 "from %#H; checking the IKE_SA(s)", count, src);
+		}
 		INIT(nudge,
 			.id = id,
+			.store = this->store,
 		);
-		nudge->outstanding = this->store->outstanding(this->store, id,
-													  &nudge->mid);
 		lib->processor->queue_job(lib->processor,
 			(job_t*)callback_job_create_with_prio((callback_job_cb_t)check_alive,
 					nudge, (callback_job_cleanup_t)nudge_destroy, NULL,
@@ -254,9 +288,11 @@ METHOD(qcd_verifier_t, process, bool,
 		if (throttle(this, LOG_FAILED, &count))
 		{
 			DBG1(DBG_IKE, "qcd: ignoring unprotected reply with %d QCD token(s) "
-				 "from %#H for IKE SPIs %.16"PRIx64"_i %.16"PRIx64"_r: %N "
-				 "(%u such replies)", reply.count, src, be64toh(reply.spi_i),
-				 be64toh(reply.spi_r), qcd_match_names, result, count);
+				 "from %#H for IKE SPIs %.16"PRIx64"_i %.16"PRIx64"_r: %N"
+				 "%s(%u such replies)", reply.count, src, be64toh(reply.spi_i),
+				 be64toh(reply.spi_r), qcd_match_names, result,
+				 result == QCD_MATCH_NUDGE ? ", not checking it (nudge = no) " :
+				 " ", count);
 		}
 		return TRUE;
 	}

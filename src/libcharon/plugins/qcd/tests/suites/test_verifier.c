@@ -193,8 +193,40 @@ START_TEST(test_nudge_off)
 						   lib->ns);
 	reply.count = 1;
 	reply.tokens[0] = token;
+	qcd_tests_log_start();
 	ck_assert(process(&reply, 0, &queued));
+	qcd_tests_log_stop();
 	ck_assert_int_eq(queued + nudges, 0);
+	/* and it says so */
+	ck_assert_int_eq(qcd_tests_logged("nudge = no", FALSE), 1);
+	ck_assert_int_eq(qcd_tests_logged("checking the IKE_SA", TRUE), 0);
+}
+END_TEST
+
+START_TEST(test_nudge_log)
+{
+	qcd_reply_t reply = reply_for(QCD_PUSH_MID, INFORMATIONAL);
+	ike_sa_id_t *id;
+	u_int queued, i;
+
+	/* one DBG1 line for many nudges, not one per nudge */
+	reply.count = 1;
+	reply.tokens[0] = token;
+	qcd_tests_log_start();
+	for (i = 0; i < 8; i++)
+	{
+		reply.spi_r = htobe64(0x100 + i);
+		id = ike_sa_id_create(IKEV2_MAJOR_VERSION, reply.spi_i, reply.spi_r,
+							  TRUE);
+		store->add(store, id, 100 + i);
+		store->set_token(store, id, token, TRUE);
+		id->destroy(id);
+		ck_assert(process(&reply, 0, &queued));
+		ck_assert_int_eq(nudges, 1);
+	}
+	qcd_tests_log_stop();
+	ck_assert_int_eq(qcd_tests_logged("answering none of our requests", TRUE),
+					 1);
 }
 END_TEST
 
@@ -224,6 +256,213 @@ START_TEST(test_not_ours)
 }
 END_TEST
 
+/**
+ * The nudge job against an IKE_SA, with charon's parts replaced: jobs are
+ * kept until run_jobs(), the IKE_SA manager hands out one real IKE_SA whose
+ * task manager calls are counted, and the sender collects packets
+ */
+static processor_t processor, *charon_processor;
+static ike_sa_manager_t manager, *charon_manager;
+static sender_t sender, *charon_sender;
+static linked_list_t *jobs, *sent;
+static ike_sa_t *ike_sa;
+static u_int retransmits, dpds;
+
+METHOD(processor_t, queue_job, void, processor_t *this, job_t *job)
+{
+	jobs->insert_last(jobs, job);
+}
+
+METHOD(processor_t, get_job_load, u_int, processor_t *this,
+	   job_priority_t prio)
+{
+	enumerator_t *enumerator;
+	job_t *job;
+	u_int count = 0;
+
+	enumerator = jobs->create_enumerator(jobs);
+	while (enumerator->enumerate(enumerator, &job))
+	{
+		count += job->get_priority(job) == prio;
+	}
+	enumerator->destroy(enumerator);
+	return count;
+}
+
+METHOD(ike_sa_manager_t, checkout, ike_sa_t*, ike_sa_manager_t *this,
+	   ike_sa_id_t *id)
+{
+	return id->equals(id, ike_sa->get_id(ike_sa)) ? ike_sa : NULL;
+}
+
+METHOD(ike_sa_manager_t, checkin, void, ike_sa_manager_t *this,
+	   ike_sa_t *sa)
+{
+}
+
+METHOD(sender_t, send_, void, sender_t *this, packet_t *packet)
+{
+	sent->insert_last(sent, packet);
+}
+
+METHOD(ike_sa_t, get_state, ike_sa_state_t, ike_sa_t *this)
+{
+	return IKE_ESTABLISHED;
+}
+
+METHOD(ike_sa_t, retransmit, status_t, ike_sa_t *this, uint32_t mid)
+{
+	retransmits++;
+	return INVALID_STATE;
+}
+
+METHOD(ike_sa_t, queue_task, void, ike_sa_t *this, task_t *task)
+{
+	if (task->get_type(task) == TASK_IKE_DPD)
+	{
+		dpds++;
+	}
+	task->destroy(task);
+}
+
+METHOD(ike_sa_t, initiate, status_t, ike_sa_t *this, child_cfg_t *child_cfg,
+	   child_init_args_t *args)
+{
+	return SUCCESS;
+}
+
+/** the request charon sent, as kept by the listener */
+static chunk_t request = chunk_from_chars(0x00,0x00,0x00,0x00,0x00,0x00,
+	0x00,0xaa,0x2e,0x20,0x25,0x08,0x00,0x00,0x00,0x04,0x00,0x00,0x00,0x50);
+
+static void setup_job()
+{
+	setup();
+	jobs = linked_list_create();
+	sent = linked_list_create();
+	processor = *lib->processor;
+	processor.queue_job = _queue_job;
+	processor.get_job_load = _get_job_load;
+	charon_processor = lib->processor;
+	lib->processor = &processor;
+	manager = (ike_sa_manager_t){
+		.checkout = _checkout,
+		.checkin = _checkin,
+		.checkin_and_destroy = _checkin,
+	};
+	charon_manager = charon->ike_sa_manager;
+	charon->ike_sa_manager = &manager;
+	sender = (sender_t){ .send = _send_ };
+	charon_sender = charon->sender;
+	charon->sender = &sender;
+	ike_sa = ike_sa_create(sa, TRUE, IKEV2);
+	ike_sa->set_my_host(ike_sa, host_create_from_string("192.0.2.1", 4500));
+	ike_sa->set_other_host(ike_sa, host_create_from_string("192.0.2.2", 4500));
+	ike_sa->get_state = _get_state;
+	ike_sa->retransmit = _retransmit;
+	ike_sa->queue_task = _queue_task;
+	ike_sa->initiate = _initiate;
+	retransmits = dpds = 0;
+	/* DPD 4 outstanding, as sent */
+	store->set_packet(store, sa, 4, request);
+}
+
+static void teardown_job()
+{
+	lib->processor = charon_processor;
+	charon->ike_sa_manager = charon_manager;
+	charon->sender = charon_sender;
+	jobs->destroy_offset(jobs, offsetof(job_t, destroy));
+	sent->destroy_offset(sent, offsetof(packet_t, destroy));
+	ike_sa->destroy(ike_sa);
+	teardown();
+}
+
+/**
+ * Run the queued jobs
+ */
+static void run_jobs()
+{
+	job_t *job;
+
+	while (jobs->remove_first(jobs, (void**)&job) == SUCCESS)
+	{
+		job->execute(job);
+		job->destroy(job);
+	}
+}
+
+/**
+ * A push for our SA, verified
+ */
+static void push()
+{
+	qcd_reply_t reply = reply_for(QCD_PUSH_MID, INFORMATIONAL);
+	u_int queued;
+
+	reply.count = 1;
+	reply.tokens[0] = token;
+	ck_assert(process(&reply, 0, &queued));
+	ck_assert_int_eq(queued, 0);
+}
+
+START_TEST(test_nudge_outstanding)
+{
+	packet_t *packet;
+	chunk_t data;
+	host_t *dst;
+
+	push();
+	ck_assert_int_eq(jobs->get_count(jobs), 1);
+	run_jobs();
+	/* the outstanding DPD goes out once more, as it was sent, but never
+	 * through ike_sa->retransmit(), which would start a second
+	 * retransmission chain and make charon give up on a live but
+	 * unreachable peer sooner (issue 17 item 1, R3-7) */
+	ck_assert_int_eq(retransmits, 0);
+	ck_assert_int_eq(dpds, 0);
+	ck_assert_int_eq(sent->get_count(sent), 1);
+	sent->get_first(sent, (void**)&packet);
+	ck_assert(chunk_equals(packet->get_data(packet), request));
+	dst = packet->get_destination(packet);
+	ck_assert_int_eq(dst->get_port(dst), 4500);
+	/* at most once per message ID, whatever the replays */
+	ck_assert(!store->resend(store, sa, 4, &data));
+	/* a new request may go out once more again */
+	store->set_request(store, sa, 5, INFORMATIONAL);
+	store->set_packet(store, sa, 5, request);
+	ck_assert(store->resend(store, sa, 5, &data));
+	chunk_free(&data);
+}
+END_TEST
+
+START_TEST(test_nudge_answered)
+{
+	push();
+	/* our DPD is answered before the job runs: check with a new one
+	 * (issue 17 item 4), nothing sent once more */
+	store->answered(store, sa, 4);
+	run_jobs();
+	ck_assert_int_eq(retransmits, 0);
+	ck_assert_int_eq(dpds, 1);
+	ck_assert_int_eq(sent->get_count(sent), 0);
+}
+END_TEST
+
+START_TEST(test_nudge_not_kept)
+{
+	/* a request too large, or fragmented, is not kept: its own
+	 * retransmission checks the IKE_SA, no DPD queued behind it */
+	store->set_request(store, sa, 5, CREATE_CHILD_SA);
+	store->set_packet(store, sa, 5, chunk_create(malloc(QCD_RESEND_MAX + 1),
+												 QCD_RESEND_MAX + 1));
+	push();
+	run_jobs();
+	ck_assert_int_eq(retransmits + dpds, 0);
+	ck_assert_int_eq(sent->get_count(sent), 0);
+}
+END_TEST
+
 Suite *verifier_suite_create()
 {
 	Suite *s;
@@ -236,7 +475,15 @@ Suite *verifier_suite_create()
 	tcase_add_test(tc, test_rejected);
 	tcase_add_test(tc, test_nudge);
 	tcase_add_test(tc, test_nudge_off);
+	tcase_add_test(tc, test_nudge_log);
 	tcase_add_test(tc, test_not_ours);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nudge");
+	tcase_add_checked_fixture(tc, setup_job, teardown_job);
+	tcase_add_test(tc, test_nudge_outstanding);
+	tcase_add_test(tc, test_nudge_answered);
+	tcase_add_test(tc, test_nudge_not_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
