@@ -63,7 +63,10 @@ bool qcd_compat_check()
 
 	if (running != built)
 	{
-		DBG1(DBG_LIB, "qcd: this plugin was built for strongSwan %s (series "
+		/* DBG_DMN, the first group: later ones moved (6.1 added DBG_WCH
+		 * before DBG_LIB), and a message in a group the daemon does not know
+		 * is dropped */
+		DBG1(DBG_DMN, "qcd: this plugin was built for strongSwan %s (series "
 			 "%s), but runs in a strongSwan %s daemon, whose plugin interface "
 			 "differs; not loading it. Install the plugin built for this "
 			 "strongSwan, or rebuild it against its source", VERSION,
