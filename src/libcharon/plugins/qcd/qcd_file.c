@@ -18,10 +18,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <utils/debug.h>
@@ -46,33 +47,91 @@ static bool sync_dir(char *path)
 	return ok;
 }
 
-/*
- * Described in header
+/**
+ * Write all of data, FALSE with errno set if that fails
  */
-qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
-							  bool replace, bool sync)
+static bool write_all(int fd, chunk_t data)
+{
+	ssize_t len;
+
+	while (data.len)
+	{
+		len = write(fd, data.ptr, data.len);
+		if (len < 0 && errno == EINTR)
+		{
+			continue;
+		}
+		if (len <= 0)
+		{	/* a write that writes nothing sets no errno */
+			if (len == 0)
+			{
+				errno = EIO;
+			}
+			return FALSE;
+		}
+		data = chunk_skip(data, len);
+	}
+	return TRUE;
+}
+
+/**
+ * Create the temporary file for path and lock it: a temporary file nobody
+ * holds a lock on is stale, see qcd_file_remove_stale().  Returns the fd
+ * or -1 with errno set.
+ */
+static int create_locked(char *path, char *tmp, size_t len)
+{
+	struct stat st;
+	int fd, tries;
+
+	for (tries = 0; tries < 3; tries++)
+	{
+		if (snprintf(tmp, len, "%s.%u.XXXXXX", path,
+					 (u_int)getpid()) >= len)
+		{
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		/* mkstemp() creates the file with mode 0600 */
+		fd = mkstemp(tmp);
+		if (fd < 0)
+		{
+			return -1;
+		}
+		if (flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && st.st_nlink)
+		{
+			return fd;
+		}
+		/* a cleaner removed it before we had the lock, take another */
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/**
+ * Write a file, logging failures only if log is set
+ */
+static qcd_file_save_t save(char *path, char *what, chunk_t data,
+							bool replace, bool sync, bool log)
 {
 	char tmp[PATH_MAX];
 	int fd, err;
 	bool ok;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.%u.XXXXXX", path,
-				 (u_int)getpid()) >= sizeof(tmp))
-	{
-		DBG1(DBG_CFG, "qcd: %s path '%s' too long", what, path);
-		return QCD_FILE_FAILED;
-	}
-	/* mkstemp() creates the file with mode 0600 */
-	fd = mkstemp(tmp);
+	fd = create_locked(path, tmp, sizeof(tmp));
 	if (fd < 0)
 	{
-		DBG1(DBG_CFG, "qcd: creating '%s' failed: %s; make sure its directory "
-			 "exists and is writable", tmp, strerror(errno));
+		if (log)
+		{
+			DBG1(DBG_CFG, "qcd: creating a temporary file for %s '%s' failed: "
+				 "%s; make sure its directory exists and is writable", what,
+				 path, strerror(errno));
+		}
 		return QCD_FILE_FAILED;
 	}
-	ok = write(fd, data.ptr, data.len) == data.len && (!sync || fsync(fd) == 0);
+	ok = write_all(fd, data) && (!sync || fsync(fd) == 0);
 	err = errno;
-	close(fd);
 	if (ok)
 	{
 		/* link() fails if the file appeared meanwhile, rename() would not */
@@ -83,6 +142,8 @@ qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
 	{
 		unlink(tmp);
 	}
+	/* the lock is held until the temporary name is gone */
+	close(fd);
 	if (!ok && !replace && err == EEXIST)
 	{	/* another creator won the race */
 		return QCD_FILE_EXISTS;
@@ -96,9 +157,30 @@ qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
 	{
 		return QCD_FILE_SAVED;
 	}
-	DBG1(DBG_CFG, "qcd: writing %s '%s' failed: %s", what, path,
-		 strerror(err));
+	if (log)
+	{
+		DBG1(DBG_CFG, "qcd: writing %s '%s' failed: %s", what, path,
+			 strerror(err));
+	}
 	return QCD_FILE_FAILED;
+}
+
+/*
+ * Described in header
+ */
+qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
+							  bool replace, bool sync)
+{
+	return save(path, what, data, replace, sync, TRUE);
+}
+
+/*
+ * Described in header
+ */
+qcd_file_save_t qcd_file_save_quiet(char *path, chunk_t data, bool replace,
+									bool sync)
+{
+	return save(path, NULL, data, replace, sync, FALSE);
 }
 
 /*
@@ -108,8 +190,9 @@ void qcd_file_remove_stale(char *path, char *what)
 {
 	char dir[PATH_MAX], buf[PATH_MAX], name[PATH_MAX], *base, *dirpath, *end;
 	struct dirent *entry;
+	struct stat st;
 	size_t len;
-	u_long pid;
+	int fd;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -129,19 +212,29 @@ void qcd_file_remove_stale(char *path, char *what)
 			continue;
 		}
 		errno = 0;
-		pid = strtoul(entry->d_name + len + 1, &end, 10);
+		strtoul(entry->d_name + len + 1, &end, 10);
 		if (errno || end == entry->d_name + len + 1 || *end != '.' ||
-			strlen(end + 1) != QCD_FILE_TEMP_SUFFIX_LEN || pid == getpid() ||
-			pid > INT_MAX || kill(pid, 0) == 0 || errno != ESRCH)
-		{	/* not ours, or its writer may still be at work */
+			strlen(end + 1) != QCD_FILE_TEMP_SUFFIX_LEN ||
+			snprintf(name, sizeof(name), "%s/%s", dirpath,
+					 entry->d_name) >= sizeof(name))
+		{	/* not a temporary file of ours */
 			continue;
 		}
-		if (snprintf(name, sizeof(name), "%s/%s", dirpath,
-					 entry->d_name) < sizeof(name) && unlink(name) == 0)
+		/* a writer holds a lock on its temporary file until it is renamed
+		 * or removed, whatever its PID namespace, so a file we can lock is
+		 * stale; PIDs could be another namespace's, or reused */
+		fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+		{
+			continue;
+		}
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(name) == 0)
 		{
 			DBG1(DBG_CFG, "qcd: removed '%s', left behind by an interrupted "
 				 "write of the %s", name, what);
 		}
+		close(fd);
 	}
 	closedir(d);
 }

@@ -43,7 +43,8 @@ enum qcd_file_save_t {
  * Write a file of the plugin's state atomically, with mode 0600: to a
  * temporary file <path>.<pid>.XXXXXX, then renamed over path (replace) or
  * linked to it (create, which never replaces a file that appeared
- * meanwhile).  A crash leaves either the old file or the new one, and
+ * meanwhile).  The temporary file is locked (flock) while it exists under
+ * its name.  A crash leaves either the old file or the new one, and
  * maybe the temporary file, which qcd_file_remove_stale() cleans up.
  *
  * @param path		file to write
@@ -58,8 +59,22 @@ qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
 							  bool replace, bool sync);
 
 /**
+ * Same as qcd_file_save(), but failures are not logged, for writers that
+ * log repeated failures once.
+ *
+ * @param path		file to write
+ * @param data		content
+ * @param replace	TRUE to replace an existing file
+ * @param sync		TRUE to fsync the file and its directory
+ * @return			result
+ */
+qcd_file_save_t qcd_file_save_quiet(char *path, chunk_t data, bool replace,
+									bool sync);
+
+/**
  * Remove temporary files that a writer killed between writing and renaming
- * left behind: <path>.<pid>.XXXXXX of processes that no longer exist.
+ * left behind: <path>.<pid>.XXXXXX that no writer holds a lock on, in
+ * whatever PID namespace it runs.
  *
  * @param path		file whose temporary files to remove
  * @param what		what the file is, for log messages

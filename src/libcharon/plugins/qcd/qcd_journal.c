@@ -542,6 +542,10 @@ static void load(private_qcd_journal_t *this)
 	{
 		error = "not a regular file owned by the user charon runs as";
 	}
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+	{	/* whoever may write it chooses where we push to */
+		error = "writable by group or others";
+	}
 	else if (st.st_size > HEADER_LEN + ENTRY_LEN *
 			 (off_t)QCD_JOURNAL_MAX_ENTRIES + TRAILER_LEN)
 	{

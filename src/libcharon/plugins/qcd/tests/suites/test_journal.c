@@ -340,6 +340,33 @@ START_TEST(test_oversized)
 }
 END_TEST
 
+START_TEST(test_writable)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	collect_t c = { .n = 0 };
+	qcd_journal_t *journal;
+	mode_t modes[] = { 0620, 0602 };
+	int i;
+
+	for (i = 0; i < countof(modes); i++)
+	{
+		journal = qcd_journal_create(path, 0);
+		journal->add(journal, a);
+		journal->destroy(journal);
+		ck_assert_int_eq(chmod(path, modes[i]), 0);
+		/* a local user could choose the targets of our pushes */
+		journal = qcd_journal_create(path, 0);
+		ck_assert(qcd_tests_logged("writable by group or others", TRUE));
+		ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
+		journal->remove(journal, a->get_unique_id(a));
+		journal->destroy(journal);
+	}
+	a->destroy(a);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_fifo)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
@@ -370,6 +397,7 @@ Suite *journal_suite_create()
 	tcase_add_test(tc, test_symmetric);
 	tcase_add_loop_test(tc, test_corrupt, 0, 6);
 	tcase_add_test(tc, test_oversized);
+	tcase_add_test(tc, test_writable);
 	tcase_add_test(tc, test_fifo);
 	suite_add_tcase(s, tc);
 	return s;

@@ -18,6 +18,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -239,22 +240,33 @@ static pid_t dead_pid()
 START_TEST(test_stale_temp)
 {
 	char *path = qcd_tests_path("qcd.secret"), stale[128], live[128];
-	char other[128];
+	char other[128], reused[128];
 	qcd_secret_t *secret;
+	int fd;
 
 	/* a writer killed between writing its temporary file and renaming it
-	 * leaves <path>.<pid>.XXXXXX with a secret in it */
+	 * leaves <path>.<pid>.XXXXXX with a secret in it; its PID may be that
+	 * of a live process by now, even ours */
 	snprintf(stale, sizeof(stale), "%s.%u.a1B2c3", path, dead_pid());
-	snprintf(live, sizeof(live), "%s.%u.a1B2c3", path, getppid());
+	snprintf(reused, sizeof(reused), "%s.%u.z9Y8x7", path, getpid());
+	/* a writer at work, say in another PID namespace, holds a lock on it
+	 * whatever PID its name says */
+	snprintf(live, sizeof(live), "%s.%u.a1B2c3", path, dead_pid());
 	snprintf(other, sizeof(other), "%s.backup", path);
 	qcd_tests_write(stale, valid_file(1), 0600);
+	qcd_tests_write(reused, valid_file(1), 0600);
 	qcd_tests_write(live, valid_file(1), 0600);
 	qcd_tests_write(other, valid_file(1), 0600);
+	fd = open(live, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	secret = qcd_secret_load(path, TRUE);
 	ck_assert(secret != NULL);
 	secret->destroy(secret);
+	close(fd);
 	ck_assert(access(stale, F_OK) != 0);
-	/* a writer that may still be at work, and files not ours, stay */
+	ck_assert(access(reused, F_OK) != 0);
+	/* a writer at work, and files not ours, stay */
 	ck_assert_int_eq(access(live, F_OK), 0);
 	ck_assert_int_eq(access(other, F_OK), 0);
 	ck_assert_int_eq(count_files(), 3);
