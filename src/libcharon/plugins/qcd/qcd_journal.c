@@ -41,6 +41,12 @@
 /** Flag: we are the original initiator */
 #define FLAG_INITIATOR 0x01
 
+/** Writing takes at most about 1/QCD_JOURNAL_COST of the time */
+#define QCD_JOURNAL_COST 20
+
+/** Most seconds between retries of a failing write */
+#define QCD_JOURNAL_BACKOFF_MAX 60
+
 typedef struct private_qcd_journal_t private_qcd_journal_t;
 
 /**
@@ -95,9 +101,9 @@ struct private_qcd_journal_t {
 	bool dirty;
 
 	/**
-	 * Most milliseconds between writes
+	 * Milliseconds to gather changes before a write, 0 for no write job
 	 */
-	u_int interval;
+	u_int delay;
 
 	/**
 	 * A write job is queued or scheduled
@@ -105,9 +111,19 @@ struct private_qcd_journal_t {
 	bool scheduled;
 
 	/**
-	 * Monotonic time in ms of the last write
+	 * Monotonic time in ms before which no write starts, see flush()
 	 */
-	uint64_t last_write;
+	uint64_t next_write;
+
+	/**
+	 * Writes failed in a row
+	 */
+	u_int failures;
+
+	/**
+	 * Being destroyed, no more write jobs
+	 */
+	bool destroying;
 
 	/**
 	 * Protects the above
@@ -126,26 +142,26 @@ static u_char mac_key[16];
 static job_requeue_t write_job(private_qcd_journal_t *this);
 
 /**
- * Note a change, with the lock held, and make sure a write follows: at
- * once if the last one is at least interval ago, so that a single change
- * is on disk within milliseconds, else interval after the last one, so
- * that a burst of changes costs one write per interval
+ * Note a change, with the lock held, and make sure a write follows: delay
+ * after the change, so that the changes of a burst (a push round and the
+ * IKE_SAs it brings back) go into one write, but no earlier than
+ * next_write, which bounds the time spent writing, see flush()
  */
 static void changed(private_qcd_journal_t *this)
 {
 	uint64_t now, due;
 
 	this->dirty = TRUE;
-	if (this->scheduled || !this->interval)
+	if (this->scheduled || !this->delay || this->destroying)
 	{
 		return;
 	}
 	this->scheduled = TRUE;
 	now = qcd_bucket_now();
-	due = this->last_write + this->interval;
+	due = max(now + this->delay, this->next_write);
 	lib->scheduler->schedule_job_ms(lib->scheduler, (job_t*)
 				callback_job_create((callback_job_cb_t)write_job, this,
-									NULL, NULL), due > now ? due - now : 0);
+									NULL, NULL), due - now);
 }
 
 /**
@@ -398,28 +414,54 @@ METHOD(qcd_journal_t, flush, bool,
 	private_qcd_journal_t *this)
 {
 	chunk_t data = chunk_empty;
+	uint64_t start, end;
 	bool ok = TRUE;
 
 	this->writing->lock(this->writing);
 	this->mutex->lock(this->mutex);
+	start = qcd_bucket_now();
 	if (this->dirty)
 	{
 		data = encode(this);
 		this->dirty = FALSE;
-		this->last_write = qcd_bucket_now();
 	}
 	this->mutex->unlock(this->mutex);
 	if (data.len)
-	{	/* no fsync: the page cache outlives a crash of charon */
-		ok = qcd_file_save(this->path, "journal file", data, TRUE,
-						   FALSE) == QCD_FILE_SAVED;
-		if (!ok)
-		{	/* try again after interval */
-			this->mutex->lock(this->mutex);
-			changed(this);
-			this->mutex->unlock(this->mutex);
-		}
+	{	/* no fsync: the page cache outlives a crash of charon.  A failure
+		 * is logged once, not at every retry */
+		ok = (this->failures ?
+			  qcd_file_save_quiet(this->path, data, TRUE, FALSE) :
+			  qcd_file_save(this->path, "journal file", data, TRUE,
+							FALSE)) == QCD_FILE_SAVED;
 		chunk_free(&data);
+		end = qcd_bucket_now();
+		this->mutex->lock(this->mutex);
+		if (ok)
+		{
+			if (this->failures)
+			{
+				DBG1(DBG_CFG, "qcd: writing journal file '%s' works again, "
+					 "after %u failed attempt(s)", this->path, this->failures);
+			}
+			this->failures = 0;
+			/* spend at most about 1/QCD_JOURNAL_COST of the time writing:
+			 * a large journal is written less often than a small one */
+			this->next_write = end + max((uint64_t)this->delay,
+									(end - start) * (QCD_JOURNAL_COST - 1));
+		}
+		else
+		{	/* retry, backing off up to QCD_JOURNAL_BACKOFF_MAX seconds */
+			if (!this->failures++)
+			{
+				DBG1(DBG_CFG, "qcd: retrying the journal file, silently, until "
+					 "it works");
+			}
+			this->next_write = end + 1000ULL *
+				min(1ULL << min(this->failures - 1, 16),
+					(uint64_t)QCD_JOURNAL_BACKOFF_MAX);
+			changed(this);
+		}
+		this->mutex->unlock(this->mutex);
 	}
 	this->writing->unlock(this->writing);
 	return ok;
@@ -588,6 +630,10 @@ METHOD(qcd_journal_t, destroy, void,
 	enumerator_t *enumerator;
 	sa_t *sa;
 
+	/* a failing last write must not schedule a job on a freed journal */
+	this->mutex->lock(this->mutex);
+	this->destroying = TRUE;
+	this->mutex->unlock(this->mutex);
 	flush(this);
 	enumerator = this->sas->create_enumerator(this->sas);
 	while (enumerator->enumerate(enumerator, NULL, &sa))
@@ -608,7 +654,7 @@ METHOD(qcd_journal_t, destroy, void,
 /*
  * Described in header
  */
-qcd_journal_t *qcd_journal_create(char *path, u_int interval)
+qcd_journal_t *qcd_journal_create(char *path, u_int delay)
 {
 	private_qcd_journal_t *this;
 
@@ -625,7 +671,7 @@ qcd_journal_t *qcd_journal_create(char *path, u_int interval)
 		.path = strdup(path),
 		.sas = hashtable_create(hashtable_hash_ptr, hashtable_equals_ptr, 128),
 		.inherited = linked_list_create(),
-		.interval = interval,
+		.delay = delay,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.writing = mutex_create(MUTEX_TYPE_DEFAULT),
 	);

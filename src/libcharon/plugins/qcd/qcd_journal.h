@@ -64,9 +64,12 @@ typedef bool (*qcd_journal_push_cb_t)(void *data, qcd_journal_entry_t *entry);
  * push recovery after a crash.
  *
  * The IKE_SAs are kept in memory, and a job rewrites the file atomically
- * when they changed: at once after a quiet interval, else at most once per
- * interval, so IKE processing never waits for the disk.  The file is not fsync'd: the page cache outlives a crash
- * of charon, but a power loss may lose the last interval's changes or the
+ * when they changed, a delay after the change, gathering the changes in
+ * between, so IKE processing never waits for the disk.  Writes are spaced
+ * so that writing takes at most about 5% of the time: a large journal is
+ * written less often.  A failing write is logged once and retried, backing
+ * off up to a minute.  The file is not fsync'd: the page cache outlives a
+ * crash of charon, but a power loss may lose the last changes or the
  * whole journal, and then peers detect the restart at their next DPD.
  *
  * The entries of the file found at start are "inherited": they stay in
@@ -155,13 +158,13 @@ struct qcd_journal_t {
 
 /**
  * Create the journal: read the file, whose entries become the inherited
- * ones, and rewrite it at most every interval from then on.
+ * ones, and rewrite it delay after changes from then on.
  *
  * @param path		journal file
- * @param interval	most milliseconds between writes, 0 to write only
- *					on flush() and destroy()
+ * @param delay		milliseconds to gather changes before a write, 0 to
+ *					write only on flush() and destroy()
  * @return			journal
  */
-qcd_journal_t *qcd_journal_create(char *path, u_int interval);
+qcd_journal_t *qcd_journal_create(char *path, u_int delay);
 
 #endif /** QCD_JOURNAL_H_ @}*/

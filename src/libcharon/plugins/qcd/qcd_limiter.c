@@ -162,22 +162,33 @@ qcd_limiter_t *qcd_limiter_create(u_int rate, u_int burst, u_int source_rate,
 	return &this->public;
 }
 
+/*
+ * Described in header
+ */
+u_int qcd_limiter_get_option(char *option, int def)
+{
+	int value;
+
+	value = lib->settings->get_int(lib->settings, "%s.plugins.qcd.%s",
+								   def, lib->ns, option);
+	if (value < 0)
+	{
+		DBG1(DBG_CFG, "qcd: invalid %s %d, use 0 or more; using %d", option,
+			 value, def);
+		return def;
+	}
+	return value;
+}
+
 /**
  * Read one limit, refusing negative values
  */
 static u_int get_limit(char *name, char *suffix, int def)
 {
-	int value;
+	char option[64];
 
-	value = lib->settings->get_int(lib->settings, "%s.plugins.qcd.%s_%s",
-								   def, lib->ns, name, suffix);
-	if (value < 0)
-	{
-		DBG1(DBG_CFG, "qcd: invalid %s_%s %d, use 0 (no limit) or more; using "
-			 "%d", name, suffix, value, def);
-		return def;
-	}
-	return value;
+	snprintf(option, sizeof(option), "%s_%s", name, suffix);
+	return qcd_limiter_get_option(option, def);
 }
 
 /*

@@ -108,4 +108,14 @@ qcd_limiter_t *qcd_limiter_create(u_int rate, u_int burst, u_int source_rate,
  */
 qcd_limiter_t *qcd_limiter_create_from_settings(char *name);
 
+/**
+ * Read an integer option of the plugin, refusing negative values, which as
+ * unsigned would be huge.
+ *
+ * @param option		option below charon.plugins.qcd
+ * @param def			default, also used for a negative value
+ * @return				value
+ */
+u_int qcd_limiter_get_option(char *option, int def);
+
 #endif /** QCD_LIMITER_H_ @}*/

@@ -18,6 +18,7 @@
 #include "qcd_journal.h"
 #include "qcd_listener.h"
 #include "qcd_push.h"
+#include "qcd_limiter.h"
 #include "qcd_responder.h"
 #include "qcd_secret.h"
 #include "qcd_store.h"
@@ -141,9 +142,10 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 		}
 		else if (this->journal)
 		{	/* before any IKE_SA is up; waits for the peers' configs */
+			/* bounded, so that rate * QCD_PUSH_TICK can't overflow */
 			qcd_push_start(this->journal, this->responder,
-				lib->settings->get_int(lib->settings,
-						"%s.plugins.qcd.push_rate", 1000, lib->ns),
+				min(qcd_limiter_get_option("push_rate", 1000),
+					QCD_PUSH_RATE_MAX),
 				lib->settings->get_time(lib->settings,
 						"%s.plugins.qcd.push_timeout", 60, lib->ns));
 		}
@@ -244,8 +246,8 @@ QCD_PLUGIN_CREATE
 				lib->settings->get_str(lib->settings,
 						"%s.plugins.qcd.journal_file", DEFAULT_JOURNAL_FILE,
 						lib->ns),
-				lib->settings->get_time(lib->settings,
-						"%s.plugins.qcd.journal_interval", 1, lib->ns) * 1000);
+				/* 0 is no write job at all, here it means at once */
+				max(qcd_limiter_get_option("journal_delay", 50), 1));
 		}
 	}
 	if (lib->settings->get_bool(lib->settings, "%s.plugins.qcd.token_taker",

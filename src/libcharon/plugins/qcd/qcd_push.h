@@ -26,6 +26,9 @@
 /** Milliseconds between two rounds of pushes */
 #define QCD_PUSH_TICK 20
 
+/** Most pushes per second, as many as a journal may hold */
+#define QCD_PUSH_RATE_MAX QCD_JOURNAL_MAX_ENTRIES
+
 /**
  * Start push recovery after a start: a job offers the journal's inherited
  * IKE_SAs to the responder, at most rate per second, until all are pushed

@@ -367,6 +367,114 @@ START_TEST(test_writable)
 }
 END_TEST
 
+/**
+ * Write jobs, kept instead of scheduled, with their delays
+ */
+static scheduler_t scheduler, *lib_scheduler;
+static linked_list_t *scheduled;
+static uint32_t last_ms;
+
+METHOD(scheduler_t, schedule_job_ms, void, scheduler_t *this, job_t *job,
+	   uint32_t ms)
+{
+	scheduled->insert_last(scheduled, job);
+	last_ms = ms;
+}
+
+static void setup_jobs()
+{
+	setup();
+	scheduled = linked_list_create();
+	scheduler = (scheduler_t){ .schedule_job_ms = _schedule_job_ms };
+	lib_scheduler = lib->scheduler;
+	lib->scheduler = &scheduler;
+}
+
+static void teardown_jobs()
+{
+	lib->scheduler = lib_scheduler;
+	scheduled->destroy_offset(scheduled, offsetof(job_t, destroy));
+	teardown();
+}
+
+/**
+ * Run the one scheduled write job
+ */
+static void run_job()
+{
+	job_t *job;
+
+	ck_assert_int_eq(scheduled->get_count(scheduled), 1);
+	scheduled->remove_first(scheduled, (void**)&job);
+	job->execute(job);
+	job->destroy(job);
+}
+
+START_TEST(test_coalesce)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
+	qcd_journal_t *journal;
+
+	journal = qcd_journal_create(path, 50);
+	/* the changes of a burst go into one write, 50 ms after the first */
+	journal->add(journal, a);
+	ck_assert_int_eq(last_ms, 50);
+	journal->add(journal, b);
+	run_job();
+	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
+	/* an IKE_SA that comes up right after a write, as after a push round,
+	 * is on disk 50 ms later, not a second later (issue 17 item 8) */
+	journal->remove(journal, b->get_unique_id(b));
+	ck_assert_int_le(last_ms, 50);
+	run_job();
+	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	journal->destroy(journal);
+	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
+	a->destroy(a);
+	b->destroy(b);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_failing)
+{
+	char *dir = strdup(qcd_tests_path("missing"));
+	char path[256];
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	qcd_journal_t *journal;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/qcd.journal", dir);
+	journal = qcd_journal_create(path, 50);
+	journal->add(journal, a);
+	/* a failing write is logged once, retried, backing off */
+	for (i = 0; i < 4; i++)
+	{
+		run_job();
+		ck_assert_int_eq(last_ms, 1000 << i);
+	}
+	ck_assert_int_eq(qcd_tests_logged("failed", FALSE), 1);
+	/* and once more when it works again */
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	run_job();
+	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	ck_assert_int_eq(qcd_tests_logged("works again", FALSE), 1);
+	/* a last write that fails schedules no job on a freed journal */
+	journal->remove(journal, a->get_unique_id(a));
+	run_job();
+	journal->add(journal, a);
+	scheduled->destroy_offset(scheduled, offsetof(job_t, destroy));
+	scheduled = linked_list_create();
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	journal->destroy(journal);
+	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
+	a->destroy(a);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_fifo)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
@@ -399,6 +507,12 @@ Suite *journal_suite_create()
 	tcase_add_test(tc, test_oversized);
 	tcase_add_test(tc, test_writable);
 	tcase_add_test(tc, test_fifo);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("writes");
+	tcase_add_checked_fixture(tc, setup_jobs, teardown_jobs);
+	tcase_add_test(tc, test_coalesce);
+	tcase_add_test(tc, test_failing);
 	suite_add_tcase(s, tc);
 	return s;
 }
