@@ -18,6 +18,7 @@
 
 #include <daemon.h>
 #include <collections/hashtable.h>
+#include <processing/jobs/callback_job.h>
 #include <threading/mutex.h>
 
 /** Seconds between summary log lines */
@@ -71,6 +72,11 @@ struct private_qcd_responder_t {
 	 * IKE_SAs we pushed for, spis_t => pushed_t, see push()
 	 */
 	hashtable_t *pushed;
+
+	/**
+	 * A job to expire pushed is scheduled
+	 */
+	bool purging;
 
 	/**
 	 * Time of the last summary
@@ -172,6 +178,34 @@ static bool was_pushed(private_qcd_responder_t *this, uint64_t spi_i,
 	}
 	this->mutex->unlock(this->mutex);
 	return found;
+}
+
+/**
+ * Expire pushes that no request came for, from a job that runs while there
+ * are any: peers that never ask would otherwise keep them forever
+ */
+static job_requeue_t purge_pushed(private_qcd_responder_t *this)
+{
+	enumerator_t *enumerator;
+	pushed_t *pushed;
+	time_t now = time_monotonic(NULL);
+	bool left;
+
+	this->mutex->lock(this->mutex);
+	enumerator = this->pushed->create_enumerator(this->pushed);
+	while (enumerator->enumerate(enumerator, NULL, &pushed))
+	{
+		if (now > pushed->expires)
+		{
+			this->pushed->remove_at(this->pushed, enumerator);
+			pushed_destroy(pushed);
+		}
+	}
+	enumerator->destroy(enumerator);
+	left = this->pushed->get_count(this->pushed) > 0;
+	this->purging = left;
+	this->mutex->unlock(this->mutex);
+	return left ? JOB_RESCHEDULE(QCD_PUSH_EXPECT) : JOB_REQUEUE_NONE;
 }
 
 /**
@@ -347,6 +381,14 @@ METHOD(qcd_responder_t, push, bool,
 		);
 		this->mutex->lock(this->mutex);
 		old = this->pushed->put(this->pushed, pushed, pushed);
+		if (!this->purging)
+		{	/* the scheduler is flushed before plugins are unloaded */
+			this->purging = TRUE;
+			lib->scheduler->schedule_job(lib->scheduler, (job_t*)
+						callback_job_create((callback_job_cb_t)purge_pushed,
+											this, NULL, NULL),
+						QCD_PUSH_EXPECT + 1);
+		}
 		this->mutex->unlock(this->mutex);
 		if (old)
 		{	/* a journal lists each IKE_SA once, but a forged one may not */

@@ -391,6 +391,49 @@ START_TEST(test_push_limits)
 }
 END_TEST
 
+/** Jobs scheduled, kept instead */
+static scheduler_t scheduler;
+static linked_list_t *jobs;
+static uint32_t job_s;
+
+METHOD(scheduler_t, schedule_job, void, scheduler_t *this, job_t *job,
+	   uint32_t s)
+{
+	jobs->insert_last(jobs, job);
+	job_s = s;
+}
+
+START_TEST(test_push_expire)
+{
+	scheduler_t *lib_scheduler = lib->scheduler;
+	job_requeue_t requeue;
+	job_t *job;
+	bool done;
+
+	jobs = linked_list_create();
+	scheduler = (scheduler_t){ .schedule_job = _schedule_job };
+	lib->scheduler = &scheduler;
+	responder = qcd_responder_create(token, store);
+	/* a job expires pushes of peers that never ask, one for all */
+	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
+	ck_assert_int_eq(push(PEER, TRUE, &done), 1);
+	ck_assert_int_eq(jobs->get_count(jobs), 1);
+	ck_assert_int_eq(job_s, QCD_PUSH_EXPECT + 1);
+	/* not expired yet: it runs again */
+	jobs->remove_first(jobs, (void**)&job);
+	requeue = job->execute(job);
+	ck_assert_int_eq(requeue.type, JOB_REQUEUE_TYPE_SCHEDULE);
+	job->destroy(job);
+	/* a request uses up the exemption */
+	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08,
+							 PLV2_ENCRYPTED), 1);
+	responder->destroy(responder);
+	responder = NULL;
+	lib->scheduler = lib_scheduler;
+	jobs->destroy_offset(jobs, offsetof(job_t, destroy));
+}
+END_TEST
+
 Suite *responder_suite_create()
 {
 	Suite *s;
@@ -406,6 +449,7 @@ Suite *responder_suite_create()
 	tcase_add_test(tc, test_push);
 	tcase_add_test(tc, test_push_live);
 	tcase_add_test(tc, test_push_limits);
+	tcase_add_test(tc, test_push_expire);
 	suite_add_tcase(s, tc);
 	return s;
 }
