@@ -16,6 +16,7 @@
 #include "qcd_compat.h"
 
 #include <daemon.h>
+#include <encoding/payloads/sa_payload.h>
 #include <processing/jobs/initiate_tasks_job.h>
 #include <sa/ikev2/tasks/ike_dpd.h>
 
@@ -130,6 +131,36 @@ static void send_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 }
 
 /**
+ * Whether a message is the response to an IKE rekey, with an SA payload
+ * that proposes an IKE_SA
+ */
+static bool is_ike_rekey_response(message_t *message)
+{
+	sa_payload_t *sa;
+	linked_list_t *proposals;
+	proposal_t *proposal;
+	bool ike = FALSE;
+
+	if (message->get_exchange_type(message) != CREATE_CHILD_SA ||
+		message->get_request(message))
+	{
+		return FALSE;
+	}
+	sa = (sa_payload_t*)message->get_payload(message,
+											 PLV2_SECURITY_ASSOCIATION);
+	if (sa)
+	{
+		proposals = sa->get_proposals(sa);
+		if (proposals->get_first(proposals, (void**)&proposal) == SUCCESS)
+		{
+			ike = proposal->get_protocol(proposal) == PROTO_IKE;
+		}
+		proposals->destroy_offset(proposals, offsetof(proposal_t, destroy));
+	}
+	return ike;
+}
+
+/**
  * Taker: store a token the peer sent in a protected message (R3-3, R4.4-2).
  * It becomes usable once the peer is authenticated, and a token in an IKE
  * rekey response only for the new SA, see qcd_store_t.
@@ -138,8 +169,8 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 					   message_t *message)
 {
 	notify_payload_t *notify;
+	qcd_token_use_t use;
 	chunk_t token;
-	bool usable;
 
 	notify = message->get_notify(message, QUICK_CRASH_DETECTION);
 	if (!notify)
@@ -154,14 +185,27 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 			 QCD_TOKEN_MIN, QCD_TOKEN_MAX);
 		return;
 	}
-	usable = ike_sa->get_state(ike_sa) == IKE_ESTABLISHED &&
-			 (message->get_exchange_type(message) != CREATE_CHILD_SA ||
-			  message->get_request(message));
+	if (is_ike_rekey_response(message))
+	{	/* for the new SA (R4.3-2) */
+		use = QCD_TOKEN_FOR_REKEY;
+	}
+	else if (ike_sa->get_state(ike_sa) == IKE_CREATED ||
+			 ike_sa->get_state(ike_sa) == IKE_CONNECTING)
+	{	/* not authenticated yet */
+		use = QCD_TOKEN_AFTER_AUTH;
+	}
+	else
+	{	/* any other protected message on the SA, e.g. a CHILD_SA's
+		 * CREATE_CHILD_SA, carries a token for its SPIs (R4.4-2) */
+		use = QCD_TOKEN_USABLE;
+	}
 	if (this->store->set_token(this->store, ike_sa->get_id(ike_sa), token,
-							   usable))
+							   use))
 	{
 		DBG2(DBG_IKE, "qcd: stored the peer's QCD token (%zu bytes)%s",
-			 token.len, usable ? "" : ", usable once the IKE_SA is up");
+			 token.len, use == QCD_TOKEN_USABLE ? "" :
+			 use == QCD_TOKEN_FOR_REKEY ? ", for the new IKE_SA" :
+			 ", usable once the IKE_SA is up");
 	}
 	else
 	{
@@ -311,7 +355,7 @@ METHOD(listener_t, ike_rekey, bool,
 	/* the rekey initiator is the original initiator of the new SA */
 	this->store->rekey(this->store, old->get_id(old), id,
 					   new->get_unique_id(new), id->is_initiator(id),
-					   id->is_initiator(id) && this->token);
+					   this->token != NULL);
 	if (id->is_initiator(id) && this->token)
 	{	/* send our token for the new SPIs in an INFORMATIONAL (R4.3-3),
 		 * ike_rekey initiates tasks queued on the new SA right after */

@@ -68,6 +68,8 @@ struct entry_t {
 	bool has_token;
 	/** pending holds a token's */
 	bool has_pending;
+	/** pending is for the new SA of an IKE rekey */
+	bool pending_rekey;
 	/** a token for this SA is owed in our first request on it */
 	bool owed;
 	/** packet was sent once more out of band */
@@ -161,7 +163,7 @@ static void clear_token(private_qcd_store_t *this, entry_t *entry)
 static void clear_pending(entry_t *entry)
 {
 	memwipe(entry->pending, sizeof(entry->pending));
-	entry->has_pending = FALSE;
+	entry->has_pending = entry->pending_rekey = FALSE;
 }
 
 /**
@@ -286,8 +288,26 @@ METHOD(qcd_store_t, contains, bool,
 }
 
 /**
- * Make the pending token of an entry its token, if there is room, the
- * caller holds the lock
+ * Make a token digest the token of an entry, if there is room, the caller
+ * holds the lock
+ */
+static bool use_digest(private_qcd_store_t *this, entry_t *to,
+					   u_char hash[HASH_SIZE_SHA256])
+{
+	clear_token(this, to);
+	if (this->tokens < this->max_tokens)
+	{
+		memcpy(to->digest, hash, sizeof(to->digest));
+		to->has_token = TRUE;
+		this->tokens++;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/**
+ * Make the pending token of an entry its token, or another entry's, if
+ * there is room, the caller holds the lock
  */
 static bool promote(private_qcd_store_t *this, entry_t *from, entry_t *to)
 {
@@ -295,32 +315,37 @@ static bool promote(private_qcd_store_t *this, entry_t *from, entry_t *to)
 
 	if (from->has_pending)
 	{
-		clear_token(this, to);
-		if (this->tokens < this->max_tokens)
-		{
-			memcpy(to->digest, from->pending, sizeof(to->digest));
-			to->has_token = TRUE;
-			this->tokens++;
-			ok = TRUE;
-		}
+		ok = use_digest(this, to, from->pending);
 		clear_pending(from);
 	}
 	return ok;
 }
 
 METHOD(qcd_store_t, set_token, bool,
-	private_qcd_store_t *this, ike_sa_id_t *id, chunk_t token, bool usable)
+	private_qcd_store_t *this, ike_sa_id_t *id, chunk_t token,
+	qcd_token_use_t use)
 {
+	u_char hash[HASH_SIZE_SHA256];
 	entry_t *entry;
 	bool ok = FALSE;
 
 	this->mutex->lock(this->mutex);
 	entry = find(this, id);
-	if (entry && digest(this, token, entry->pending))
+	if (entry && digest(this, token, hash))
 	{
-		entry->has_pending = TRUE;
-		ok = !usable || promote(this, entry, entry);
+		if (use == QCD_TOKEN_USABLE)
+		{	/* a token kept aside for a rekey stays where it is */
+			ok = use_digest(this, entry, hash);
+		}
+		else
+		{
+			memcpy(entry->pending, hash, sizeof(entry->pending));
+			entry->has_pending = TRUE;
+			entry->pending_rekey = use == QCD_TOKEN_FOR_REKEY;
+			ok = TRUE;
+		}
 	}
+	memwipe(hash, sizeof(hash));
 	this->mutex->unlock(this->mutex);
 	return ok;
 }
@@ -333,7 +358,12 @@ METHOD(qcd_store_t, confirm, bool,
 
 	this->mutex->lock(this->mutex);
 	entry = find(this, id);
-	if (entry)
+	if (entry && entry->pending_rekey)
+	{	/* back to established after a failed rekey: the token was for SPIs
+		 * that never became an SA, never for this one (R4.3-1) */
+		clear_pending(entry);
+	}
+	else if (entry)
 	{
 		ok = promote(this, entry, entry);
 	}
@@ -440,7 +470,10 @@ METHOD(qcd_store_t, rekey, void,
 	if (old && initiator)
 	{	/* the token in the rekey response, which arrived on the old SA, is
 		 * the one for the new SPIs (R4.3-2) */
-		promote(this, old, new);
+		if (old->pending_rekey)
+		{
+			promote(this, old, new);
+		}
 	}
 	else if (old)
 	{	/* the old SA's token is not moved: a token is for one SPI pair
@@ -451,6 +484,9 @@ METHOD(qcd_store_t, rekey, void,
 		 * INFORMATIONAL on it right after the rekey (R4.3-3). */
 		old->successor = new->spis;
 	}
+	/* as responder, owed only if the rekey response goes out without it:
+	 * in a collision charon may raise ike_rekey after it sent it, and the
+	 * token then goes in our first request on the new SA */
 	new->owed = owe;
 	this->mutex->unlock(this->mutex);
 }
@@ -482,6 +518,12 @@ METHOD(qcd_store_t, take_owed, bool,
 	{
 		spis = entry->successor;
 		entry->successor = (spis_t){};
+		/* given in the rekey response, not owed in a request any more */
+		entry = this->entries->get(this->entries, &spis);
+		if (entry)
+		{
+			entry->owed = FALSE;
+		}
 	}
 	else if (entry && !response && entry->owed)
 	{

@@ -48,6 +48,20 @@ enum qcd_match_t {
 	QCD_MATCH_OK,
 };
 
+/**
+ * What a token the peer sent may be used for, see set_token().
+ */
+typedef enum {
+	/** received before the peer was authenticated: for this SA, once
+	 * confirm()ed */
+	QCD_TOKEN_AFTER_AUTH = FALSE,
+	/** for this SA, now */
+	QCD_TOKEN_USABLE = TRUE,
+	/** received in an IKE rekey response: for the new SA, once rekey()
+	 * tells it, never for this one */
+	QCD_TOKEN_FOR_REKEY,
+} qcd_token_use_t;
+
 /** Seconds between two QCD_MATCH_NUDGE for one SA */
 #define QCD_NUDGE_INTERVAL 5
 
@@ -115,19 +129,22 @@ struct qcd_store_t {
 	/**
 	 * Store the peer's token for an SA.  A usable token replaces an
 	 * earlier one (R4.4-2); one that is not usable yet is kept aside until
-	 * confirm() or rekey(), without counting against max_tokens.
+	 * confirm() or rekey(), as use says, without counting against
+	 * max_tokens.
 	 *
 	 * @param id		SA
 	 * @param token		token, QCD_TOKEN_MIN to QCD_TOKEN_MAX bytes
-	 * @param usable	TRUE if the peer is authenticated and the token is
-	 *					for this SA
+	 * @param use		what the token is for
 	 * @return			FALSE if the SA is unknown or the store is full
 	 */
 	bool (*set_token)(qcd_store_t *this, ike_sa_id_t *id, chunk_t token,
-					  bool usable);
+					  qcd_token_use_t use);
 
 	/**
-	 * Make a token kept aside usable, once the peer is authenticated.
+	 * Make a token kept aside until the peer is authenticated usable, when
+	 * the SA is established.  A token kept aside for the new SA of an IKE
+	 * rekey is dropped instead: an SA that is established again after it
+	 * failed its rekey.
 	 *
 	 * @param id		SA
 	 * @return			TRUE if a token became usable
@@ -197,7 +214,8 @@ struct qcd_store_t {
 	 * @param new_uid	unique ID of the new SA
 	 * @param initiator	TRUE if we initiated the rekey
 	 * @param owe		TRUE to send our token in our first request on the
-	 *					new SA (R4.3-3)
+	 *					new SA (R4.3-3); as responder only if the rekey
+	 *					response did not carry it, see take_owed()
 	 */
 	void (*rekey)(qcd_store_t *this, ike_sa_id_t *old, ike_sa_id_t *new,
 				  u_int new_uid, bool initiator, bool owe);

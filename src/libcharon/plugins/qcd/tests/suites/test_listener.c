@@ -21,6 +21,7 @@
 #include <encoding/payloads/auth_payload.h>
 #include <encoding/payloads/eap_payload.h>
 #include <encoding/payloads/id_payload.h>
+#include <encoding/payloads/sa_payload.h>
 
 static qcd_store_t *store;
 static qcd_token_t *token;
@@ -192,6 +193,69 @@ START_TEST(test_taker)
 }
 END_TEST
 
+/**
+ * Pass an incoming CREATE_CHILD_SA response with a token and an SA payload
+ * for the given protocol through the hook
+ */
+static void receive_sa(protocol_id_t protocol, chunk_t data)
+{
+	proposal_t *proposal = proposal_create_default(protocol);
+	message_t *msg;
+
+	msg = message(CREATE_CHILD_SA, FALSE,
+				  sa_payload_create_from_proposal_v2(proposal), NULL);
+	proposal->destroy(proposal);
+	msg->add_notify(msg, FALSE, QUICK_CRASH_DETECTION, data);
+	ck_assert(listener->listener.message(&listener->listener, ike_sa, msg,
+										 TRUE, TRUE));
+	msg->destroy(msg);
+}
+
+/**
+ * Whether a reply to our request 3 with this token verifies
+ */
+static bool verifies(chunk_t data)
+{
+	qcd_reply_t reply = {
+		.spi_i = htobe64(0x1111),
+		.spi_r = htobe64(0x2222),
+		.exchange = INFORMATIONAL,
+		.mid = 3,
+		.count = 1,
+		.tokens = { data },
+	};
+	ike_sa_id_t *id = NULL;
+	bool ok;
+
+	store->set_request(store, ike_sa->get_id(ike_sa), 3, INFORMATIONAL);
+	ok = store->match(store, &reply, &id) == QCD_MATCH_OK;
+	DESTROY_IF(id);
+	return ok;
+}
+
+START_TEST(test_taker_create_child_sa)
+{
+	chunk_t other = chunk_from_chars(0xf1,0xf2,0xf3,0xf4,0xf5,0xf6,0xf7,0xf8,
+									 0xf9,0xfa,0xfb,0xfc,0xfd,0xfe,0xff,0xf0);
+
+	ike_sa->set_state(ike_sa, IKE_ESTABLISHED);
+	/* in the response of a CHILD_SA's CREATE_CHILD_SA: for this IKE_SA's
+	 * SPIs, applied at once (R4.4-2, issue 17 item 3) */
+	receive_sa(PROTO_ESP, peer_token);
+	ck_assert_int_eq(tokens(), 1);
+	ck_assert(verifies(peer_token));
+	/* in an IKE rekey response: for the new SA only; the rekey fails and
+	 * the IKE_SA is established again, it keeps its own token */
+	ike_sa->set_state(ike_sa, IKE_REKEYING);
+	receive_sa(PROTO_IKE, other);
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert_int_eq(tokens(), 1);
+	ck_assert(verifies(peer_token));
+	ck_assert(!verifies(other));
+}
+END_TEST
+
 Suite *listener_suite_create()
 {
 	Suite *s;
@@ -202,6 +266,7 @@ Suite *listener_suite_create()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_maker);
 	tcase_add_test(tc, test_taker);
+	tcase_add_test(tc, test_taker_create_child_sa);
 	suite_add_tcase(s, tc);
 	return s;
 }

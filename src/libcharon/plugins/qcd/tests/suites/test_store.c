@@ -164,13 +164,20 @@ START_TEST(test_rekey_responder)
 
 	store->add(store, old, 1);
 	ck_assert(store->set_token(store, old, tok_a, TRUE));
-	/* rekey we responded to: we owe our token in the response */
-	store->rekey(store, old, new, 2, FALSE, FALSE);
+	/* rekey we responded to: we owe our token in the response, and only
+	 * there once it is in it */
+	store->rekey(store, old, new, 2, FALSE, TRUE);
 	ck_assert(!store->take_owed(store, old, FALSE, &spi_i, &spi_r));
 	ck_assert(store->take_owed(store, old, TRUE, &spi_i, &spi_r));
 	ck_assert(spi_i == htobe64(3) && spi_r == htobe64(4));
 	ck_assert(!store->take_owed(store, old, TRUE, &spi_i, &spi_r));
 	ck_assert(!store->take_owed(store, new, FALSE, &spi_i, &spi_r));
+	/* in a collision charon may tell of the rekey after our response went
+	 * out without it: then our first request on the new SA has it */
+	store->rekey(store, old, new, 2, FALSE, TRUE);
+	ck_assert(store->take_owed(store, new, FALSE, &spi_i, &spi_r));
+	ck_assert(spi_i == htobe64(3) && spi_r == htobe64(4));
+	ck_assert(store->take_owed(store, old, TRUE, &spi_i, &spi_r));
 
 	/* the old SA's token, made for its SPIs, stays with it and is not the
 	 * new SA's (R4.3-1, R5.3-1) */
@@ -207,7 +214,7 @@ START_TEST(test_rekey_initiator)
 	ck_assert(store->set_token(store, old, tok_a, TRUE));
 	/* the rekey response carries the token for the new SPIs (R4.3-2); it
 	 * arrives on the old SA, whose own token stays valid */
-	ck_assert(store->set_token(store, old, tok_b, FALSE));
+	ck_assert(store->set_token(store, old, tok_b, QCD_TOKEN_FOR_REKEY));
 	store->set_request(store, old, 7, INFORMATIONAL);
 	r = reply(1, 2, 7, INFORMATIONAL, 1, tok_b);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
@@ -235,6 +242,42 @@ START_TEST(test_rekey_initiator)
 	store->remove(store, 2);
 	ck_assert_int_eq(store->get_count(store, &tokens), 0);
 	ck_assert_int_eq(tokens, 0);
+	old->destroy(old);
+	new->destroy(new);
+	store->destroy(store);
+}
+END_TEST
+
+START_TEST(test_rekey_failed)
+{
+	qcd_store_t *store = qcd_store_create(10);
+	ike_sa_id_t *old = id(1, 2, TRUE), *new = id(3, 4, TRUE), *out = NULL;
+	qcd_reply_t r;
+
+	store->add(store, old, 1);
+	ck_assert(store->set_token(store, old, tok_a, QCD_TOKEN_USABLE));
+	/* the rekey response carries the token for the new SPIs, but the
+	 * rekey fails and the old SA is established again: its token stays,
+	 * the new SPIs' token is not taken for it (issue 17 item 3) */
+	ck_assert(store->set_token(store, old, tok_b, QCD_TOKEN_FOR_REKEY));
+	ck_assert(!store->confirm(store, old));
+	store->set_request(store, old, 7, INFORMATIONAL);
+	r = reply(1, 2, 7, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
+	r = reply(1, 2, 7, INFORMATIONAL, 1, tok_b);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
+	/* nor by a later rekey whose response had none */
+	store->rekey(store, old, new, 2, TRUE, FALSE);
+	store->set_request(store, new, 0, INFORMATIONAL);
+	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_b);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NO_TOKEN);
+	/* a token for the SA's own SPIs in any protected message, say a
+	 * CHILD_SA's CREATE_CHILD_SA response, applies at once (R4.4-2) */
+	ck_assert(store->set_token(store, new, tok_a, QCD_TOKEN_USABLE));
+	r = reply(3, 4, 0, INFORMATIONAL, 1, tok_a);
+	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_OK);
+	out->destroy(out);
 	old->destroy(old);
 	new->destroy(new);
 	store->destroy(store);
@@ -375,6 +418,7 @@ Suite *store_suite_create()
 	tcase_add_test(tc, test_answered);
 	tcase_add_test(tc, test_rekey_responder);
 	tcase_add_test(tc, test_rekey_initiator);
+	tcase_add_test(tc, test_rekey_failed);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_pending);
 	tcase_add_test(tc, test_owe);
