@@ -25,6 +25,9 @@
 /** Seconds between log lines of one kind */
 #define LOG_INTERVAL 10
 
+/** Most nudges logged one by one per LOG_INTERVAL, the rest is counted */
+#define NUDGE_LOGS 30
+
 typedef struct private_qcd_verifier_t private_qcd_verifier_t;
 
 /**
@@ -34,7 +37,6 @@ typedef enum {
 	LOG_MALFORMED,
 	LOG_LIMITED,
 	LOG_FAILED,
-	LOG_NUDGE,
 	LOG_KINDS,
 } log_kind_t;
 
@@ -70,6 +72,13 @@ struct private_qcd_verifier_t {
 	u_int events[LOG_KINDS];
 
 	/**
+	 * Start of the current nudge log interval, nudges logged and not logged
+	 * in it
+	 */
+	time_t nudge_start;
+	u_int nudge_logged, nudge_quiet;
+
+	/**
 	 * Protects the log state
 	 */
 	mutex_t *mutex;
@@ -94,6 +103,41 @@ static bool throttle(private_qcd_verifier_t *this, log_kind_t kind,
 		log = TRUE;
 	}
 	this->mutex->unlock(this->mutex);
+	return log;
+}
+
+/**
+ * Whether a nudge may be logged: NUDGE_LOGS per LOG_INTERVAL, and a count
+ * of those that were not once the interval is over
+ */
+static bool throttle_nudge(private_qcd_verifier_t *this)
+{
+	time_t now = time_monotonic(NULL);
+	u_int quiet = 0;
+	bool log;
+
+	this->mutex->lock(this->mutex);
+	if (now - this->nudge_start >= LOG_INTERVAL)
+	{
+		quiet = this->nudge_quiet;
+		this->nudge_start = now;
+		this->nudge_logged = this->nudge_quiet = 0;
+	}
+	log = this->nudge_logged < NUDGE_LOGS;
+	if (log)
+	{
+		this->nudge_logged++;
+	}
+	else
+	{
+		this->nudge_quiet++;
+	}
+	this->mutex->unlock(this->mutex);
+	if (quiet)
+	{
+		DBG1(DBG_IKE, "qcd: %u more IKE_SA(s) checked for verified QCD tokens "
+			 "answering none of our requests, not logged", quiet);
+	}
 	return log;
 }
 
@@ -132,6 +176,8 @@ typedef struct {
 	ike_sa_id_t *id;
 	/** its outstanding request, if any */
 	qcd_store_t *store;
+	/** for the log */
+	private_qcd_verifier_t *verifier;
 } nudge_t;
 
 /**
@@ -186,9 +232,15 @@ static job_requeue_t check_alive(nudge_t *this)
 	{
 		if (this->store->resend(this->store, this->id, mid, &data))
 		{
-			DBG2(DBG_IKE, "qcd: checking IKE_SA %s[%u] with its outstanding "
-				 "request %u, sent once more", ike_sa->get_name(ike_sa),
-				 ike_sa->get_unique_id(ike_sa), mid);
+			if (throttle_nudge(this->verifier))
+			{
+				DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] "
+					 "(verified QCD token, answering none of our requests), "
+					 "checking it with a retransmission of our request %u, "
+					 "out of band", ike_sa->get_other_host(ike_sa),
+					 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa),
+					 mid);
+			}
 			me = ike_sa->get_my_host(ike_sa);
 			other = ike_sa->get_other_host(ike_sa);
 			charon->sender->send(charon->sender,
@@ -204,8 +256,13 @@ static job_requeue_t check_alive(nudge_t *this)
 	}
 	else if (ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
 	{
-		DBG2(DBG_IKE, "qcd: checking IKE_SA %s[%u] with a DPD",
-			 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
+		if (throttle_nudge(this->verifier))
+		{
+			DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] (verified "
+				 "QCD token, answering none of our requests), checking it "
+				 "with DPD", ike_sa->get_other_host(ike_sa),
+				 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
+		}
 		ike_sa->queue_task(ike_sa, (task_t*)ike_dpd_create(TRUE));
 		status = ike_sa->initiate(ike_sa, NULL, NULL);
 	}
@@ -263,15 +320,10 @@ METHOD(qcd_verifier_t, process, bool,
 		DBG2(DBG_IKE, "qcd: verified QCD token from %#H for IKE SPIs "
 			 "%.16"PRIx64"_i %.16"PRIx64"_r, answering no request",
 			 src, be64toh(reply.spi_i), be64toh(reply.spi_r));
-		if (throttle(this, LOG_NUDGE, &count))
-		{
-			DBG1(DBG_IKE, "qcd: %u verified QCD token(s) answering none of our "
-				 "requests (pushes of a restarted peer, or replays), latest "
-				 "from %#H; checking the IKE_SA(s)", count, src);
-		}
 		INIT(nudge,
 			.id = id,
 			.store = this->store,
+			.verifier = this,
 		);
 		lib->processor->queue_job(lib->processor,
 			(job_t*)callback_job_create_with_prio((callback_job_cb_t)check_alive,
