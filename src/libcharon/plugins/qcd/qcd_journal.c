@@ -142,10 +142,12 @@ static u_char mac_key[16];
 static job_requeue_t write_job(private_qcd_journal_t *this);
 
 /**
- * Note a change, with the lock held, and make sure a write follows: delay
- * after the change, so that the changes of a burst (a push round and the
- * IKE_SAs it brings back) go into one write, but no earlier than
- * next_write, which bounds the time spent writing, see flush()
+ * Note a change, with the lock held, and make sure a write follows: at
+ * once after a quiet time, so that a new IKE_SA is on disk before a crash
+ * that follows right after (a gateway in a crash loop), else at next_write,
+ * at least delay after the last write, so that the changes of a burst (a
+ * push round and the IKE_SAs it brings back) share writes and the time
+ * spent writing stays bounded, see flush()
  */
 static void changed(private_qcd_journal_t *this)
 {
@@ -158,7 +160,7 @@ static void changed(private_qcd_journal_t *this)
 	}
 	this->scheduled = TRUE;
 	now = qcd_bucket_now();
-	due = max(now + this->delay, this->next_write);
+	due = max(now, this->next_write);
 	lib->scheduler->schedule_job_ms(lib->scheduler, (job_t*)
 				callback_job_create((callback_job_cb_t)write_job, this,
 									NULL, NULL), due - now);

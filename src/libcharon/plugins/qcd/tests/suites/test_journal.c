@@ -417,14 +417,15 @@ START_TEST(test_coalesce)
 	qcd_journal_t *journal;
 
 	journal = qcd_journal_create(path, 50);
-	/* the changes of a burst go into one write, 50 ms after the first */
+	/* after a quiet time, a change is written at once, with what else
+	 * changed until the job runs (issue 17 item 8) */
 	journal->add(journal, a);
-	ck_assert_int_eq(last_ms, 50);
+	ck_assert_int_eq(last_ms, 0);
 	journal->add(journal, b);
 	run_job();
 	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
 	/* an IKE_SA that comes up right after a write, as after a push round,
-	 * is on disk 50 ms later, not a second later (issue 17 item 8) */
+	 * is on disk at most 50 ms later, not a second later */
 	journal->remove(journal, b->get_unique_id(b));
 	ck_assert_int_le(last_ms, 50);
 	run_job();
