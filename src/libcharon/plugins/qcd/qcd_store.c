@@ -21,8 +21,8 @@ ENUM(qcd_match_names, QCD_MATCH_NO_SA, QCD_MATCH_OK,
 	"no IKE_SA",
 	"no stored token",
 	"token mismatch",
-	"no outstanding request, IKE_SA checked lately",
-	"no outstanding request",
+	"answers none of our requests, IKE_SA checked lately",
+	"answers none of our requests",
 	"token verified",
 );
 
