@@ -106,5 +106,11 @@ if [ -n "$keep" ]; then
 	rm -f "$keep"
 fi
 # autopkgtest exits 2 when a test was skipped, which none may be
-[ $status = 0 ] || { say "autopkgtest failed ($status)"; exit 1; }
+# the failing evaltest lines and the scenario's last log lines, since CI
+# shows only this output
+[ $status = 0 ] || {
+	grep -E '^ *FAIL ' "$out/autopkgtest.log" | head -20 | sed 's/^/      /'
+	say "autopkgtest failed ($status)"
+	exit 1
+}
 say "ok: autopkgtest passed, package purged again"
