@@ -106,7 +106,7 @@ if [ -n "$keep" ]; then
 	rm -f "$keep"
 fi
 # autopkgtest exits 2 when a test was skipped, which none may be
-# the failing evaltest lines and the scenario's last log lines, since CI
+# the failing evaltest lines, since CI
 # shows only this output
 [ $status = 0 ] || {
 	grep -E '^ *FAIL ' "$out/autopkgtest.log" | head -20 | sed 's/^/      /'
