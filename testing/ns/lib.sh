@@ -38,13 +38,15 @@ ns_kernel=${ns_kernel:-libipsec}
 # charon in the root file system of scripts/setup-release.sh, which the
 # hosts then chroot into, with the plugin built there; and the matching
 # qcd-secret tool.
-# QCD_PLUGIN, if set, is the plugin to use instead.
+# QCD_PLUGIN, if set, is the plugin to use instead; QCD_OBJ, if set, the
+# build folder for Debian's charon instead of build/obj.
 ns_init() {
+	local obj=${QCD_OBJ:-$ns_top/build/obj}
 	ns_rundir=$1
 	ns_root=
 	ns_ipsecdir=/usr/lib/ipsec
-	ns_plugin=$ns_top/build/obj/.libs/libstrongswan-qcd.so
-	ns_secret_tool=$ns_top/build/obj/qcd-secret
+	ns_plugin=$obj/.libs/libstrongswan-qcd.so
+	ns_secret_tool=$obj/qcd-secret
 	case "${2:-debian}" in
 		debian) ;;
 		upstream)
