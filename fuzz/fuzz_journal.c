@@ -14,10 +14,10 @@
 
 /*
  * qcd_journal_create() on arbitrary file contents, as found and with the
- * checksum made right, so that the entries are parsed too.  Accepting or
+ * checksums made right, so that the slots are parsed too.  Accepting or
  * refusing is checked against the documented format (qcd_journal.h), the
- * entries of an accepted file field by field, and the file written after
- * all are pushed.
+ * valid slots of an accepted file field by field, and the file written
+ * after all are pushed.
  */
 
 #include <library.h>
@@ -34,7 +34,7 @@
 /** The file, in a folder of its own on tmpfs */
 static char dir[] = "/dev/shm/qcd-fuzz-journal.XXXXXX", path[64];
 
-/** SipHash key of the trailer */
+/** SipHash key of the checksums */
 static u_char key[16];
 
 /**
@@ -61,9 +61,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /**
- * One entry of the documented format is valid
+ * One slot of the documented format is valid
  */
-static bool valid_entry(const u_char *e)
+static bool valid_slot(const u_char *e)
 {
 	static const u_char zero[16];
 	int alen = e[17] == 4 ? 4 : 16;
@@ -71,51 +71,49 @@ static bool valid_entry(const u_char *e)
 	return (e[17] == 4 || e[17] == 6) && !(e[16] & ~1) && !e[22] && !e[23] &&
 		   untoh16(e + 18) && untoh16(e + 20) && !memeq(e, zero, 8) &&
 		   !memeq(e + 8, zero, 8) && !memeq(e + 24, zero, alen) &&
-		   !memeq(e + 40, zero, alen);
+		   !memeq(e + 40, zero, alen) &&
+		   untoh64(e + 56) == chunk_mac(chunk_create((u_char*)e, 56), key);
 }
 
 /**
- * The documented format, version 1; the number of entries, -1 if invalid
+ * The documented format, version 2: whether the file is accepted
  */
-static int valid_entries(const u_char *buf, size_t len)
+static bool valid_file(const u_char *buf, size_t len)
 {
-	uint32_t n, i;
+	u_char header[64] = "QCDJ\x02";
 
-	if (len < 24 || memcmp(buf, "QCDJ", 4) || buf[4] != 1 || buf[5] ||
-		buf[6] || buf[7] || untoh32(buf + 12))
-	{
-		return -1;
-	}
-	n = untoh32(buf + 8);
-	if (n > QCD_JOURNAL_MAX_ENTRIES || len != 24 + 56 * (size_t)n ||
-		untoh64(buf + len - 8) != chunk_mac(chunk_create((u_char*)buf, len - 8), key))
-	{
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-	{
-		if (!valid_entry(buf + 16 + 56 * i))
-		{
-			return -1;
-		}
-	}
-	return n;
+	htoun64(header + 56, chunk_mac(chunk_create(header, 56), key));
+	return len >= 64 && len % 64 == 0 &&
+		   len <= 64 * ((size_t)QCD_JOURNAL_MAX_ENTRIES + 1) &&
+		   memeq(buf, header, 64);
 }
 
-/** Entries the push callback saw */
+/** Slots the push callback saw */
 typedef struct {
 	const u_char *buf;
-	int seen;
+	size_t len;
+	size_t pos;
 } seen_t;
 
 /**
- * Compare an inherited entry with the bytes it came from, in file order
+ * Compare an inherited entry with the next valid slot, in file order
  */
 static bool check_entry(seen_t *this, qcd_journal_entry_t *entry)
 {
-	const u_char *e = this->buf + 16 + 56 * this->seen++;
-	int alen = e[17] == 4 ? 4 : 16;
+	const u_char *e;
+	int alen;
 
+	do
+	{
+		this->pos += 64;
+		if (this->pos >= this->len)
+		{	/* more entries than valid slots */
+			abort();
+		}
+		e = this->buf + this->pos;
+	}
+	while (!valid_slot(e));
+	alen = e[17] == 4 ? 4 : 16;
 	if (!memeq(&entry->spi_i, e, 8) || !memeq(&entry->spi_r, e + 8, 8) ||
 		entry->initiator != (e[16] & 1) ||
 		entry->local->get_port(entry->local) != untoh16(e + 18) ||
@@ -136,9 +134,10 @@ static bool check_entry(seen_t *this, qcd_journal_entry_t *entry)
 static void load(const u_char *buf, size_t len)
 {
 	qcd_journal_t *journal;
-	seen_t seen = { .buf = buf };
+	seen_t seen = { .buf = buf, .len = len };
 	struct stat st;
-	int fd, n;
+	size_t pos;
+	int fd;
 
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -148,17 +147,28 @@ static void load(const u_char *buf, size_t len)
 	}
 	close(fd);
 
-	n = valid_entries(buf, len);
 	journal = qcd_journal_create(path, 0);
-	if (journal->push(journal, (void*)check_entry, &seen, UINT_MAX) ||
-		seen.seen != max(n, 0))
-	{	/* accepted an invalid file, refused a valid one, or lost entries */
+	if (journal->push(journal, (void*)check_entry, &seen, UINT_MAX))
+	{
+		abort();
+	}
+	if (valid_file(buf, len))
+	{	/* no valid slot left unpushed */
+		for (pos = seen.pos + 64; pos < len; pos += 64)
+		{
+			if (valid_slot(buf + pos))
+			{
+				abort();
+			}
+		}
+	}
+	else if (seen.pos)
+	{	/* accepted an invalid file */
 		abort();
 	}
 	journal->destroy(journal);
-	/* all pushed, or ignored: an empty journal replaced the file */
-	if ((n != 0 && (stat(path, &st) || st.st_size != 24)) ||
-		(n == 0 && (stat(path, &st) || st.st_size != len)))
+	/* all pushed, or ignored: just the header is left */
+	if (stat(path, &st) || st.st_size != 64)
 	{
 		abort();
 	}
@@ -167,13 +177,18 @@ static void load(const u_char *buf, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	u_char *fixed;
+	size_t pos;
 
 	load(buf, len);
-	if (len >= 24 && len <= 16 + 56 * 64 + 8)
-	{	/* the same with a valid checksum, to reach the entries */
+	if (len >= 64 && len <= 64 * 64)
+	{	/* the same with valid checksums, to reach the slots */
 		fixed = malloc(len);
 		memcpy(fixed, buf, len);
-		htoun64(fixed + len - 8, chunk_mac(chunk_create(fixed, len - 8), key));
+		for (pos = 0; pos + 64 <= len; pos += 64)
+		{
+			htoun64(fixed + pos + 56,
+					chunk_mac(chunk_create(fixed + pos, 56), key));
+		}
 		load(fixed, len);
 		free(fixed);
 	}

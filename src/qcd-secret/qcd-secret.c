@@ -69,7 +69,7 @@ int main(int argc, char *argv[])
 		{ 0, 0, 0, 0 }
 	};
 	qcd_secret_t *secret;
-	char *path = NULL;
+	char *path = NULL, *user, *group;
 	int c, action = 0, code = 1;
 
 	while ((c = getopt_long(argc, argv, "f:scrh", long_opts, NULL)) != -1)
@@ -100,6 +100,18 @@ int main(int argc, char *argv[])
 		!lib->plugins->load(lib->plugins, "random openssl sha2 hmac"))
 	{
 		fprintf(stderr, "initializing libstrongswan failed\n");
+		library_deinit();
+		return 1;
+	}
+	/* a new file belongs to the user charon drops its privileges to, so
+	 * that it can reload it, see qcd_file_save() */
+	user = lib->settings->get_str(lib->settings, "charon.user", NULL);
+	group = lib->settings->get_str(lib->settings, "charon.group", NULL);
+	if ((user && !lib->caps->resolve_uid(lib->caps, user)) ||
+		(group && !lib->caps->resolve_gid(lib->caps, group)))
+	{
+		fprintf(stderr, "charon.user or charon.group in strongswan.conf is "
+				"unknown\n");
 		library_deinit();
 		return 1;
 	}

@@ -109,11 +109,45 @@ static int create_locked(char *path, char *tmp, size_t len)
 	return -1;
 }
 
-/**
- * Write a file, logging failures only if log is set
+/*
+ * Described in header
  */
-static qcd_file_save_t save(char *path, char *what, chunk_t data,
-							bool replace, bool sync, bool log)
+bool qcd_file_owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid() || uid == lib->caps->get_uid(lib->caps);
+}
+
+/**
+ * Give the temporary file the owner the file should have, see
+ * qcd_file_save()
+ */
+static bool set_owner(char *path, int fd, bool replace)
+{
+	struct stat st;
+	uid_t uid = lib->caps->get_uid(lib->caps);
+	gid_t gid = lib->caps->get_gid(lib->caps);
+
+	if (replace && stat(path, &st) == 0)
+	{
+		uid = st.st_uid;
+		gid = st.st_gid;
+	}
+	else if (geteuid() != 0 || !uid)
+	{
+		return TRUE;
+	}
+	if (uid == geteuid() && (!gid || gid == getegid()))
+	{
+		return TRUE;
+	}
+	return fchown(fd, uid, gid ?: (gid_t)-1) == 0;
+}
+
+/*
+ * Described in header
+ */
+qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
+							  bool replace, bool sync)
 {
 	char tmp[PATH_MAX];
 	int fd, err;
@@ -122,15 +156,15 @@ static qcd_file_save_t save(char *path, char *what, chunk_t data,
 	fd = create_locked(path, tmp, sizeof(tmp));
 	if (fd < 0)
 	{
-		if (log)
-		{
-			DBG1(DBG_CFG, "qcd: creating a temporary file for %s '%s' failed: "
-				 "%s; make sure its directory exists and is writable", what,
-				 path, strerror(errno));
-		}
+		DBG1(DBG_CFG, "qcd: creating a temporary file for %s '%s' failed: "
+			 "%s; make sure its directory exists and is writable%s", what,
+			 path, strerror(errno), errno == EACCES ? "; if AppArmor confines "
+			 "charon, which Debian's profile does, create the file with "
+			 "qcd-secret" : "");
 		return QCD_FILE_FAILED;
 	}
-	ok = write_all(fd, data) && (!sync || fsync(fd) == 0);
+	ok = set_owner(path, fd, replace) && write_all(fd, data) &&
+		 (!sync || fsync(fd) == 0);
 	err = errno;
 	if (ok)
 	{
@@ -157,30 +191,9 @@ static qcd_file_save_t save(char *path, char *what, chunk_t data,
 	{
 		return QCD_FILE_SAVED;
 	}
-	if (log)
-	{
-		DBG1(DBG_CFG, "qcd: writing %s '%s' failed: %s", what, path,
-			 strerror(err));
-	}
+	DBG1(DBG_CFG, "qcd: writing %s '%s' failed: %s", what, path,
+		 strerror(err));
 	return QCD_FILE_FAILED;
-}
-
-/*
- * Described in header
- */
-qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
-							  bool replace, bool sync)
-{
-	return save(path, what, data, replace, sync, TRUE);
-}
-
-/*
- * Described in header
- */
-qcd_file_save_t qcd_file_save_quiet(char *path, chunk_t data, bool replace,
-									bool sync)
-{
-	return save(path, NULL, data, replace, sync, FALSE);
 }
 
 /*

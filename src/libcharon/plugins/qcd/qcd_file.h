@@ -43,7 +43,9 @@ enum qcd_file_save_t {
  * Write a file of the plugin's state atomically, with mode 0600: to a
  * temporary file <path>.<pid>.XXXXXX, then renamed over path (replace) or
  * linked to it (create, which never replaces a file that appeared
- * meanwhile).  The temporary file is locked (flock) while it exists under
+ * meanwhile).  A replaced file keeps its owner; a new one written by root
+ * belongs to charon's user if one is set (lib->caps), so that charon can
+ * read it after dropping its privileges.  The temporary file is locked (flock) while it exists under
  * its name.  A crash leaves either the old file or the new one, and
  * maybe the temporary file, which qcd_file_remove_stale() cleans up.
  *
@@ -59,17 +61,15 @@ qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
 							  bool replace, bool sync);
 
 /**
- * Same as qcd_file_save(), but failures are not logged, for writers that
- * log repeated failures once.
+ * Whether a state file may be owned by a user: root, the user we run as,
+ * or the one charon drops its privileges to (charon.user, lib->caps), as
+ * the plugin opens its files before that and reads the secret again
+ * after it.
  *
- * @param path		file to write
- * @param data		content
- * @param replace	TRUE to replace an existing file
- * @param sync		TRUE to fsync the file and its directory
- * @return			result
+ * @param uid		owner of the file
+ * @return			TRUE if acceptable
  */
-qcd_file_save_t qcd_file_save_quiet(char *path, chunk_t data, bool replace,
-									bool sync);
+bool qcd_file_owner_ok(uid_t uid);
 
 /**
  * Remove temporary files that a writer killed between writing and renaming

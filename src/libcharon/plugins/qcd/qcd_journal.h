@@ -22,7 +22,7 @@
 
 #include <sa/ike_sa.h>
 
-/** Most entries in a journal file we accept */
+/** Most slots in a journal file we write or accept */
 #define QCD_JOURNAL_MAX_ENTRIES 1000000
 
 typedef struct qcd_journal_t qcd_journal_t;
@@ -60,41 +60,65 @@ struct qcd_journal_entry_t {
 typedef bool (*qcd_journal_push_cb_t)(void *data, qcd_journal_entry_t *entry);
 
 /**
+ * State of the journal, for the status view.
+ */
+typedef struct {
+	/** IKE_SAs of this run in the journal */
+	u_int entries;
+	/** entries from before the start, not pushed yet */
+	u_int inherited;
+	/** slots the file has, used or free */
+	u_int slots;
+	/** writes failed in a row, 0 if the last one worked */
+	u_int failures;
+	/** the file is open and written */
+	bool open;
+} qcd_journal_status_t;
+
+/**
  * The token maker's journal of IKE_SAs to which it gave its token, for
  * push recovery after a crash.
  *
- * The IKE_SAs are kept in memory, and a job rewrites the file atomically
- * when they changed, a delay after the change, gathering the changes in
- * between, so IKE processing never waits for the disk.  Writes are spaced
- * so that writing takes at most about 5% of the time: a large journal is
- * written less often.  A failing write is logged once and retried, backing
- * off up to a minute.  The file is not fsync'd: the page cache outlives a
- * crash of charon, but a power loss may lose the last changes or the
- * whole journal, and then peers detect the restart at their next DPD.
+ * The file is opened once, when the plugin loads (before charon drops its
+ * privileges to charon.user), and then written in place: no temporary
+ * files, no renames, no directory listing, so it works in a directory
+ * charon may not write to, such as /run under Debian's AppArmor profile,
+ * which allows /run/charon.* only.  Each IKE_SA has a slot of 64 bytes
+ * with its own checksum; adding, moving or removing an IKE_SA rewrites
+ * its slot only, so the disk sees a few hundred bytes per change whatever
+ * the number of IKE_SAs.  A slot is written with one aligned write that
+ * does not cross a page, so a kill -9 at any moment leaves every slot old
+ * or new, never torn.  Freed slots are reused lowest first, and free
+ * slots at the end are truncated away, so the file is as large as the
+ * most IKE_SAs journaled at once since charon started.
  *
- * The entries of the file found at start are "inherited": they stay in
- * the file until push() is done with them or forget_inherited() drops
- * them, also while push() runs, so a crash during the push loses nothing.
- * Entries that could not be read back (port 0, any address) are not
- * written.
+ * Changes are queued in memory and a job writes them, a delay after the
+ * first change, gathering the changes in between, so IKE processing never
+ * waits for the disk.  A failing write is logged once and retried,
+ * backing off up to a minute.  The file is not fsync'd: the page cache
+ * outlives a crash of charon, but a power loss may lose the last changes
+ * or the whole journal, and then peers detect the restart at their next
+ * DPD.  The entries found at start are "inherited": they keep their slots
+ * until push() is done with them or forget_inherited() drops them, so a
+ * crash during the push loses nothing.  Entries that could not be read
+ * back (port 0, any address) are not written.
  *
- * File format, version 1, integers in network order:
- *
+ * File format, version 2, integers in network order:
  *   offset  size    field
  *   0       4       magic "QCDJ"
- *   4       1       format version, 1
- *   5       3       reserved, zero
- *   8       4       n, number of entries
- *   12      4       reserved, zero
- *   16      56 * n  entries: SPIi (8), SPIr (8), flags (1, bit 0: we are
- *                   the initiator), address family (1, 4 or 6), our port
- *                   (2), the peer's port (2), reserved (2), our address
- *                   (16), the peer's address (16), IPv4 in the first 4
- *   16+56n  8       SipHash-2-4 of all before, with a zero key, to detect
- *                   corruption
- *
- * A file that fails any check is ignored as a whole, with one error, and
- * replaced at the next write.  Thread-safe.
+ *   4       1       format version, 2
+ *   5       51      reserved, zero
+ *   56      8       SipHash-2-4 of bytes 0 to 55, with a zero key
+ *   64+64i  64      slot i: all zero if free, else SPIi (8), SPIr (8),
+ *                   flags (1, bit 0: we are the initiator), address family
+ *                   (1, 4 or 6), our port (2), the peer's port (2),
+ *                   reserved (2), our address (16), the peer's address
+ *                   (16), IPv4 in the first 4, then SipHash-2-4 of the
+ *                   slot's first 56 bytes, with a zero key (8)
+ * A file with a bad header, a size that is no multiple of 64, or more
+ * than QCD_JOURNAL_MAX_ENTRIES slots is ignored as a whole, with one
+ * error, and started anew.  A slot that is neither free nor valid is
+ * ignored, the number of them logged once, and freed.  Thread-safe.
  */
 struct qcd_journal_t {
 
@@ -151,14 +175,25 @@ struct qcd_journal_t {
 	bool (*flush)(qcd_journal_t *this);
 
 	/**
+	 * Get the journal's state.
+	 *
+	 * @param status	filled in
+	 */
+	void (*get_status)(qcd_journal_t *this, qcd_journal_status_t *status);
+
+	/**
 	 * Write the file a last time if needed and destroy the journal.
 	 */
 	void (*destroy)(qcd_journal_t *this);
 };
 
 /**
- * Create the journal: read the file, whose entries become the inherited
- * ones, and rewrite it delay after changes from then on.
+ * Create the journal: open the file, creating it if missing, read it (its
+ * entries become the inherited ones) and write changes a delay after they
+ * happen from then on.  A file that can't be opened, is not a regular
+ * file, is owned by another user than root or charon's, or is writable by
+ * group or others, is not used: the error is logged once, and nothing is
+ * journaled until charon restarts with a usable file.
  *
  * @param path		journal file
  * @param delay		milliseconds to gather changes before a write, 0 to

@@ -15,12 +15,14 @@
 #include "qcd_plugin.h"
 #include "qcd_compat.h"
 #include "qcd_connect_manager.h"
+#include "qcd_counters.h"
 #include "qcd_journal.h"
 #include "qcd_listener.h"
 #include "qcd_push.h"
 #include "qcd_limiter.h"
 #include "qcd_responder.h"
 #include "qcd_secret.h"
+#include "qcd_status.h"
 #include "qcd_store.h"
 #include "qcd_token.h"
 #include "qcd_verifier.h"
@@ -31,8 +33,10 @@
 /** Default location of the secret, outside of what swanctl loads */
 #define DEFAULT_SECRET_FILE "/var/lib/strongswan/qcd.secret"
 
-/** Default location of the journal, next to the secret */
-#define DEFAULT_JOURNAL_FILE "/var/lib/strongswan/qcd.journal"
+/** Default location of the journal: Debian's AppArmor profiles for charon
+ * allow writing /run/charon.* only; it outlives a restart of charon, not a
+ * reboot */
+#define DEFAULT_JOURNAL_FILE "/run/charon.qcd-journal"
 
 typedef struct private_qcd_plugin_t private_qcd_plugin_t;
 
@@ -75,6 +79,16 @@ struct private_qcd_plugin_t {
 	 * Bus hooks
 	 */
 	qcd_listener_t *listener;
+
+	/**
+	 * Event counters, both roles
+	 */
+	qcd_counters_t *counters;
+
+	/**
+	 * Status socket, NULL if none
+	 */
+	qcd_status_t *status;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -150,6 +164,12 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 						"%s.plugins.qcd.push_timeout", 60, lib->ns));
 		}
 		charon->bus->add_listener(charon->bus, &this->listener->listener);
+		/* without it, only the status view is missing */
+		this->status = qcd_status_create(this->store, this->counters,
+						this->token, this->journal, this->verifier != NULL,
+						lib->settings->get_str(lib->settings,
+								"%s.plugins.qcd.socket", QCD_STATUS_SOCKET,
+								lib->ns));
 #ifdef ME
 		if (this->verifier)
 		{	/* charon creates its connect_manager after loading plugins */
@@ -162,6 +182,8 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 	}
 	else
 	{
+		DESTROY_IF(this->status);
+		this->status = NULL;
 		charon->bus->remove_listener(charon->bus, &this->listener->listener);
 	}
 	return TRUE;
@@ -191,12 +213,14 @@ METHOD(plugin_t, reload, bool,
 METHOD(plugin_t, destroy, void,
 	private_qcd_plugin_t *this)
 {
+	DESTROY_IF(this->status);
 	this->listener->destroy(this->listener);
 	DESTROY_IF(this->journal);
 	DESTROY_IF(this->responder);
 	DESTROY_IF(this->verifier);
 	DESTROY_IF(this->token);
 	this->store->destroy(this->store);
+	this->counters->destroy(this->counters);
 	free(this);
 }
 
@@ -224,6 +248,7 @@ QCD_PLUGIN_CREATE
 		},
 		.store = qcd_store_create(lib->settings->get_int(lib->settings,
 								"%s.plugins.qcd.max_tokens", 100000, lib->ns)),
+		.counters = qcd_counters_create(),
 	);
 
 	/* R8.1-6: each role can be switched off */
@@ -238,7 +263,8 @@ QCD_PLUGIN_CREATE
 				 "using 'spi'", name);
 		}
 		this->token = qcd_token_create(method);
-		this->responder = qcd_responder_create(this->token, this->store);
+		this->responder = qcd_responder_create(this->token, this->store,
+											   this->counters);
 		if (lib->settings->get_bool(lib->settings, "%s.plugins.qcd.push",
 									TRUE, lib->ns))
 		{
@@ -253,9 +279,10 @@ QCD_PLUGIN_CREATE
 	if (lib->settings->get_bool(lib->settings, "%s.plugins.qcd.token_taker",
 								TRUE, lib->ns))
 	{
-		this->verifier = qcd_verifier_create(this->store);
+		this->verifier = qcd_verifier_create(this->store, this->counters);
 	}
 	this->listener = qcd_listener_create(this->store, this->token,
-							this->responder, this->verifier, this->journal);
+							this->responder, this->verifier, this->journal,
+							this->counters);
 	return &this->public.plugin;
 }

@@ -149,6 +149,7 @@ METHOD(qcd_secret_t, rotate, bool,
 {
 	private_qcd_secret_t old = *this;
 
+	qcd_file_remove_stale(path, "secret file");
 	memmove(this->secrets[1], this->secrets[0],
 			QCD_SECRET_LEN * (QCD_SECRET_GENERATIONS - 1));
 	this->count = min(this->count + 1, QCD_SECRET_GENERATIONS);
@@ -226,11 +227,12 @@ static bool check_stat(char *path, struct stat *st)
 			 path);
 		return FALSE;
 	}
-	if (st->st_uid != geteuid())
+	if (!qcd_file_owner_ok(st->st_uid))
 	{
 		DBG1(DBG_CFG, "qcd: refusing secret file '%s': owned by uid %u, not by "
-			 "uid %u that charon runs as; fix with 'chown %u %s'", path,
-			 st->st_uid, geteuid(), geteuid(), path);
+			 "root or the user charon runs as (uid %u); fix with 'chown %u %s'",
+			 path, st->st_uid, lib->caps->get_uid(lib->caps),
+			 lib->caps->get_uid(lib->caps), path);
 		return FALSE;
 	}
 	if (st->st_mode & (S_IRWXG | S_IRWXO))
@@ -323,7 +325,6 @@ qcd_secret_t *qcd_secret_load(char *path, bool create)
 	private_qcd_secret_t *this = NULL;
 	int fd, tries = 2;
 
-	qcd_file_remove_stale(path, "secret file");
 	while (tries--)
 	{
 		/* O_NONBLOCK: opening a FIFO for reading would block until a
@@ -340,9 +341,16 @@ qcd_secret_t *qcd_secret_load(char *path, bool create)
 			DBG1(DBG_CFG, "qcd: opening secret file '%s' failed: %s%s", path,
 				 strerror(errno), errno == ENOENT ? "; restore it from a "
 				 "backup, or create a new one with 'qcd-secret --create' "
-				 "(tokens given out before are then invalid)" : "");
+				 "(tokens given out before are then invalid)" :
+				 errno == EACCES ? "; make it readable by the user charon "
+				 "runs as (chown), and if AppArmor confines charon, keep it "
+				 "where the profile lets charon read, such as "
+				 "/var/lib/strongswan/" : "");
 			break;
 		}
+		/* only a writer lists the directory: Debian's AppArmor profile lets
+		 * charon read the files in /var/lib/strongswan, not list it */
+		qcd_file_remove_stale(path, "secret file");
 		if (create_file(path, &this) != QCD_FILE_EXISTS)
 		{
 			break;

@@ -17,11 +17,14 @@
 #include <qcd_journal.h>
 
 #include <daemon.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/** Length of a journal with n entries */
-#define JOURNAL_LEN(n) (16 + 56 * (n) + 8)
+/** Length of a journal with n slots */
+#define JOURNAL_LEN(n) (64 * ((n) + 1))
 
 static void setup()
 {
@@ -100,18 +103,20 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(qcd_tests_logged("journal", FALSE), 0);
 	journal->add(journal, a);
 	journal->add(journal, b);
-	/* written on flush only, and mode 0600 */
-	ck_assert_int_eq(size(path), -1);
+	/* created at once, as charon opens it before dropping privileges,
+	 * mode 0600; the entries are written on flush only */
+	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
 	ck_assert(journal->flush(journal));
 	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
-	/* MOBIKE moved one, the other is gone */
+	/* MOBIKE moved one, the other is gone: its slot is freed, b keeps its
+	 * own, the second */
 	journal->update(journal, b->get_unique_id(b), NULL, moved);
 	journal->remove(journal, a->get_unique_id(a));
 	/* as after a kill -9: the file as of the last write */
 	journal->destroy(journal);
-	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
 
 	journal = qcd_journal_create(path, 0);
 	ck_assert(qcd_tests_logged("lists 1 IKE_SA(s)", FALSE));
@@ -122,14 +127,15 @@ START_TEST(test_roundtrip)
 	ck_assert(c.seen[0].spi_i == htobe64(3) && c.seen[0].spi_r == htobe64(4));
 	ck_assert(c.seen[0].initiator);
 	ck_assert_str_eq(c.peers[0], "203.0.113.5[4500]");
-	/* inherited entries survive another crash until pushed */
+	/* inherited entries survive another crash until pushed, in their slot */
 	ck_assert(journal->flush(journal));
-	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
 	/* at most max, then done */
 	c = (collect_t){ .n = 1 };
 	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 0), 1);
 	ck_assert_int_eq(c.count, 0);
 	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 1), 0);
+	/* free slots at the end are truncated away */
 	ck_assert(journal->flush(journal));
 	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
 	journal->destroy(journal);
@@ -246,16 +252,12 @@ START_TEST(test_symmetric)
 END_TEST
 
 /**
- * Damage a valid one-entry journal, expect it ignored with one error
+ * Write a valid journal of one entry into buf
  */
-static void assert_ignored(int damage, char *error)
+static void one_entry(char *path, u_char *buf)
 {
-	char *path = strdup(qcd_tests_path("qcd.journal"));
 	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
-	u_char buf[JOURNAL_LEN(1) + 8];
-	collect_t c = { .n = 1 };
 	qcd_journal_t *journal;
-	chunk_t data;
 	FILE *f;
 
 	journal = qcd_journal_create(path, 0);
@@ -264,27 +266,43 @@ static void assert_ignored(int damage, char *error)
 	f = fopen(path, "r");
 	ck_assert(f && fread(buf, 1, JOURNAL_LEN(1), f) == JOURNAL_LEN(1));
 	fclose(f);
+	a->destroy(a);
+}
+
+/**
+ * Damage a valid one-entry journal's header or length, expect it ignored
+ * as a whole with one error
+ */
+static void assert_ignored(int damage, char *error)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	u_char buf[JOURNAL_LEN(1) + 8];
+	collect_t c = { .n = 1 };
+	qcd_journal_t *journal;
+	chunk_t data;
+
+	one_entry(path, buf);
 	data = chunk_create(buf, JOURNAL_LEN(1));
 	switch (damage)
 	{
-		case 0:		/* a flipped bit in an address */
-			buf[16 + 40] ^= 0x01;
+		case 0:		/* a flipped bit in the header's reserved bytes */
+			buf[40] ^= 0x01;
 			break;
-		case 1:		/* truncated */
+		case 1:		/* truncated within a slot */
 			data.len -= 9;
 			break;
 		case 2:		/* trailing data */
 			memset(buf + data.len, 0, 8);
 			data.len += 8;
 			break;
-		case 3:		/* a count that claims more than the limit */
-			htoun32(buf + 8, QCD_JOURNAL_MAX_ENTRIES + 1);
-			break;
-		case 4:		/* other data */
+		case 3:		/* other data */
 			memcpy(buf, "QCDS", 4);
 			break;
-		case 5:		/* a future version */
-			buf[4] = 2;
+		case 4:		/* a future version */
+			buf[4] = 3;
+			break;
+		case 5:		/* version 1, as the plugin wrote before 0.2 */
+			buf[4] = 1;
 			break;
 	}
 	qcd_tests_write(path, data, 0600);
@@ -295,25 +313,107 @@ static void assert_ignored(int damage, char *error)
 	/* one error, naming the problem */
 	ck_assert_int_eq(qcd_tests_logged("ignoring journal file", FALSE), 1);
 	ck_assert(qcd_tests_logged(error, FALSE));
-	/* replaced at the next write, never trusted in part */
+	/* started anew, never trusted in part */
+	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
 	journal->destroy(journal);
 	ck_assert_int_eq(size(path), JOURNAL_LEN(0));
-	a->destroy(a);
 	free(path);
 }
 
 START_TEST(test_corrupt)
 {
 	char *errors[] = {
-		"checksum mismatch",
-		"truncated or corrupt header",
-		"truncated or corrupt header",
-		"truncated or corrupt header",
+		"truncated or corrupt",
+		"truncated or corrupt",
+		"truncated or corrupt",
 		"not a QCD journal",
+		"unknown format version",
 		"unknown format version",
 	};
 
 	assert_ignored(_i, errors[_i]);
+}
+END_TEST
+
+START_TEST(test_damaged_slot)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	u_char buf[JOURNAL_LEN(3)];
+	collect_t c = { .n = 0 };
+	qcd_journal_t *journal;
+
+	/* slot 0 valid, slot 1 the same with a flipped bit in the peer's
+	 * address, slot 2 garbage */
+	one_entry(path, buf);
+	memcpy(buf + JOURNAL_LEN(1), buf + 64, 64);
+	buf[JOURNAL_LEN(1) + 40] ^= 0x01;
+	memset(buf + JOURNAL_LEN(2), 0x5a, 64);
+	qcd_tests_write(path, chunk_create(buf, sizeof(buf)), 0600);
+	qcd_tests_logged("", TRUE);
+	journal = qcd_journal_create(path, 0);
+	/* one bad slot costs one entry, not the journal */
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 1);
+	ck_assert_int_eq(c.count, 1);
+	ck_assert(c.seen[0].spi_i == htobe64(1) && c.seen[0].spi_r == htobe64(2));
+	ck_assert_int_eq(qcd_tests_logged("ignoring 2 damaged slot(s)", FALSE), 1);
+	ck_assert_int_eq(qcd_tests_logged("ignoring journal file", FALSE), 0);
+	/* the damaged slots are freed and truncated away */
+	ck_assert(journal->flush(journal));
+	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_slots)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *s[4] = {
+		sa(1, 2, FALSE, "192.0.2.100"), sa(3, 4, FALSE, "192.0.2.101"),
+		sa(5, 6, FALSE, "192.0.2.102"), sa(7, 8, FALSE, "192.0.2.103"),
+	};
+	u_char buf[JOURNAL_LEN(3)];
+	qcd_journal_t *journal;
+	struct dirent *entry;
+	struct stat before, after;
+	int i, files = 0;
+	DIR *dir;
+	FILE *f;
+
+	journal = qcd_journal_create(path, 0);
+	ck_assert_int_eq(stat(path, &before), 0);
+	for (i = 0; i < 3; i++)
+	{
+		journal->add(journal, s[i]);
+	}
+	ck_assert(journal->flush(journal));
+	/* a freed slot is reused, in place: the file keeps its inode, so
+	 * nothing but the file itself is ever written (AppArmor allows only
+	 * that file under /run), and no temporary file is left */
+	journal->remove(journal, s[1]->get_unique_id(s[1]));
+	journal->add(journal, s[3]);
+	ck_assert(journal->flush(journal));
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert(before.st_ino == after.st_ino);
+	ck_assert_int_eq(size(path), JOURNAL_LEN(3));
+	f = fopen(path, "r");
+	ck_assert(f && fread(buf, 1, sizeof(buf), f) == sizeof(buf));
+	fclose(f);
+	ck_assert(untoh64(buf + JOURNAL_LEN(1)) == 7);
+	ck_assert(untoh64(buf + JOURNAL_LEN(1) + 8) == 8);
+	dir = opendir(qcd_tests_path(""));
+	while ((entry = readdir(dir)))
+	{
+		files += entry->d_name[0] != '.';
+	}
+	closedir(dir);
+	ck_assert_int_eq(files, 1);
+	journal->destroy(journal);
+	for (i = 0; i < 4; i++)
+	{
+		s[i]->destroy(s[i]);
+	}
+	free(path);
 }
 END_TEST
 
@@ -326,7 +426,7 @@ START_TEST(test_oversized)
 	/* larger than any valid journal: not even read */
 	f = fopen(path, "w");
 	ck_assert(f != NULL);
-	ck_assert_int_eq(fseeko(f, JOURNAL_LEN((off_t)QCD_JOURNAL_MAX_ENTRIES) + 1,
+	ck_assert_int_eq(fseeko(f, JOURNAL_LEN((off_t)QCD_JOURNAL_MAX_ENTRIES),
 							SEEK_SET), 0);
 	fputc(0, f);
 	fclose(f);
@@ -347,10 +447,12 @@ START_TEST(test_writable)
 	collect_t c = { .n = 0 };
 	qcd_journal_t *journal;
 	mode_t modes[] = { 0620, 0602 };
+	struct stat st;
 	int i;
 
 	for (i = 0; i < countof(modes); i++)
 	{
+		unlink(path);
 		journal = qcd_journal_create(path, 0);
 		journal->add(journal, a);
 		journal->destroy(journal);
@@ -359,9 +461,47 @@ START_TEST(test_writable)
 		journal = qcd_journal_create(path, 0);
 		ck_assert(qcd_tests_logged("writable by group or others", TRUE));
 		ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
-		journal->remove(journal, a->get_unique_id(a));
+		journal->add(journal, a);
+		ck_assert(!journal->flush(journal));
 		journal->destroy(journal);
+		/* not used, not overwritten */
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_mode & 0777, modes[i]);
+		ck_assert_int_eq(st.st_size, JOURNAL_LEN(1));
 	}
+	a->destroy(a);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_owner)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	collect_t c = { .n = 0 };
+	qcd_journal_t *journal;
+	uid_t uid = lib->caps->get_uid(lib->caps);
+
+	if (geteuid() != 0)
+	{	/* chown needs root */
+		return;
+	}
+	journal = qcd_journal_create(path, 0);
+	journal->add(journal, a);
+	journal->destroy(journal);
+	ck_assert_int_eq(chown(path, 4711, 4711), 0);
+	/* another user's file is not used */
+	journal = qcd_journal_create(path, 0);
+	ck_assert(qcd_tests_logged("owned by another user", TRUE));
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
+	journal->destroy(journal);
+	/* but charon.user's is, as after a start with charon.user set */
+	lib->caps->set_uid(lib->caps, 4711);
+	journal = qcd_journal_create(path, 0);
+	lib->caps->set_uid(lib->caps, uid);
+	ck_assert_int_eq(qcd_tests_logged("owned by another user", TRUE), 0);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 1);
+	journal->destroy(journal);
 	a->destroy(a);
 	free(path);
 }
@@ -438,17 +578,30 @@ START_TEST(test_coalesce)
 }
 END_TEST
 
+/**
+ * Let writes beyond n slots fail with EFBIG
+ */
+static void limit_slots(rlim_t n)
+{
+	struct rlimit rl = { .rlim_cur = JOURNAL_LEN(n), .rlim_max = RLIM_INFINITY };
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
 START_TEST(test_failing)
 {
-	char *dir = strdup(qcd_tests_path("missing"));
-	char path[256];
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
 	qcd_journal_t *journal;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/qcd.journal", dir);
 	journal = qcd_journal_create(path, 50);
 	journal->add(journal, a);
+	run_job();
+	limit_slots(1);
+	journal->add(journal, b);
 	/* a failing write is logged once, retried, backing off */
 	for (i = 0; i < 4; i++)
 	{
@@ -459,23 +612,43 @@ START_TEST(test_failing)
 		ck_assert_int_ge(last_ms, (1000 << i) - 200);
 	}
 	ck_assert_int_eq(qcd_tests_logged("failed", FALSE), 1);
-	/* and once more when it works again */
-	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	run_job();
 	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
+	/* and once more when it works again, losing nothing */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &unlimited), 0);
+	run_job();
+	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
 	ck_assert_int_eq(qcd_tests_logged("works again", FALSE), 1);
 	/* a last write that fails schedules no job on a freed journal */
 	journal->remove(journal, a->get_unique_id(a));
 	run_job();
+	limit_slots(0);
 	journal->add(journal, a);
 	scheduled->destroy_offset(scheduled, offsetof(job_t, destroy));
 	scheduled = linked_list_create();
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
 	journal->destroy(journal);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &unlimited), 0);
 	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
 	a->destroy(a);
-	free(dir);
+	b->destroy(b);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_unusable_dir)
+{
+	char path[256];
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	qcd_journal_t *journal;
+
+	/* opened once, at start, as root: a missing folder is logged once and
+	 * nothing is journaled or scheduled */
+	snprintf(path, sizeof(path), "%s/qcd.journal", qcd_tests_path("missing"));
+	journal = qcd_journal_create(path, 50);
+	ck_assert_int_eq(qcd_tests_logged("opening journal file", FALSE), 1);
+	journal->add(journal, a);
+	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
+	journal->destroy(journal);
+	a->destroy(a);
 }
 END_TEST
 
@@ -508,8 +681,11 @@ Suite *journal_suite_create()
 	tcase_add_test(tc, test_write_during_push);
 	tcase_add_test(tc, test_symmetric);
 	tcase_add_loop_test(tc, test_corrupt, 0, 6);
+	tcase_add_test(tc, test_damaged_slot);
+	tcase_add_test(tc, test_slots);
 	tcase_add_test(tc, test_oversized);
 	tcase_add_test(tc, test_writable);
+	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_fifo);
 	suite_add_tcase(s, tc);
 
@@ -517,6 +693,7 @@ Suite *journal_suite_create()
 	tcase_add_checked_fixture(tc, setup_jobs, teardown_jobs);
 	tcase_add_test(tc, test_coalesce);
 	tcase_add_test(tc, test_failing);
+	tcase_add_test(tc, test_unusable_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }
