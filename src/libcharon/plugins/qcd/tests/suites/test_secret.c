@@ -195,6 +195,42 @@ START_TEST(test_wrong_owner)
 }
 END_TEST
 
+START_TEST(test_charon_user)
+{
+	char *path = qcd_tests_path("qcd.secret");
+	uid_t uid = lib->caps->get_uid(lib->caps);
+	qcd_secret_t *secret;
+	struct stat st;
+
+	if (geteuid() != 0)
+	{	/* only root can give the file away */
+		return;
+	}
+	/* charon.user set: created by root before the privilege drop, the
+	 * file belongs to that user, who reloads it later */
+	lib->caps->set_uid(lib->caps, 4711);
+	secret = qcd_secret_load(path, TRUE);
+	ck_assert(secret != NULL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_uid, 4711);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* qcd-secret --rotate as root keeps the owner */
+	lib->caps->set_uid(lib->caps, uid);
+	ck_assert(secret->rotate(secret, path));
+	secret->destroy(secret);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_uid, 4711);
+	/* another user's file when charon.user is not that user */
+	ck_assert(qcd_secret_load(path, FALSE) == NULL);
+	lib->caps->set_uid(lib->caps, 4711);
+	secret = qcd_secret_load(path, FALSE);
+	lib->caps->set_uid(lib->caps, uid);
+	ck_assert(secret != NULL);
+	ck_assert_int_eq(secret->get_count(secret), 2);
+	secret->destroy(secret);
+}
+END_TEST
+
 START_TEST(test_symlink)
 {
 	char *path = qcd_tests_path("qcd.secret"), target[128];
@@ -371,6 +407,7 @@ Suite *secret_suite_create()
 	tcase_add_loop_test(tc, test_refused, 0, countof(refused));
 	tcase_add_test(tc, test_trailing_data);
 	tcase_add_test(tc, test_wrong_owner);
+	tcase_add_test(tc, test_charon_user);
 	tcase_add_test(tc, test_symlink);
 	tcase_add_test(tc, test_fifo);
 	suite_add_tcase(s, tc);
