@@ -56,6 +56,11 @@ struct private_qcd_listener_t {
 	 * IKE_SAs we gave our token to, for push recovery; NULL if disabled
 	 */
 	qcd_journal_t *journal;
+
+	/**
+	 * Event counters
+	 */
+	qcd_counters_t *counters;
 };
 
 /**
@@ -73,6 +78,8 @@ static void add_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 		message->add_notify(message, FALSE, QUICK_CRASH_DETECTION,
 							chunk_create(token, sizeof(token)));
 		memwipe(token, sizeof(token));
+		this->store->given(this->store, spis);
+		this->counters->inc(this->counters, QCD_TOKENS_SENT);
 		DBG2(DBG_IKE, "qcd: sending our QCD token in %N %s %u",
 			 exchange_type_names, message->get_exchange_type(message),
 			 message->get_request(message) ? "request" : "response",
@@ -183,6 +190,7 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 		DBG1(DBG_IKE, "qcd: ignoring QCD token of %zu bytes from %H, valid "
 			 "tokens have %d to %d", token.len, ike_sa->get_other_host(ike_sa),
 			 QCD_TOKEN_MIN, QCD_TOKEN_MAX);
+		this->counters->inc(this->counters, QCD_TOKENS_NOT_STORED);
 		return;
 	}
 	if (is_ike_rekey_response(message))
@@ -202,6 +210,7 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 	if (this->store->set_token(this->store, ike_sa->get_id(ike_sa), token,
 							   use))
 	{
+		this->counters->inc(this->counters, QCD_TOKENS_STORED);
 		DBG2(DBG_IKE, "qcd: stored the peer's QCD token (%zu bytes)%s",
 			 token.len, use == QCD_TOKEN_USABLE ? "" :
 			 use == QCD_TOKEN_FOR_REKEY ? ", for the new IKE_SA" :
@@ -211,6 +220,7 @@ static void take_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 	{
 		DBG1(DBG_IKE, "qcd: not storing the peer's QCD token, max_tokens "
 			 "reached or IKE_SA unknown");
+		this->counters->inc(this->counters, QCD_TOKENS_NOT_STORED);
 	}
 }
 
@@ -238,6 +248,67 @@ static void keep_request(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 								message->get_message_id(message),
 								message->get_packet_data(message));
 	}
+}
+
+/**
+ * Log what QCD does for an IKE_SA that IKE_AUTH established, at the level of
+ * charon's other lines about it: whether we gave the peer our token, and
+ * whether we hold the peer's.  One line per IKE_SA, never a token.
+ */
+static void log_established(private_qcd_listener_t *this, ike_sa_t *ike_sa)
+{
+	qcd_store_info_t info = {};
+	char *ours, *theirs;
+
+	this->store->get_info(this->store, ike_sa->get_unique_id(ike_sa), &info);
+	if (!this->token)
+	{
+		ours = "token maker off";
+	}
+	else if (info.given)
+	{
+		ours = "gave our token";
+	}
+	else if (!this->token->get_count(this->token))
+	{
+		ours = "gave no token (no secret)";
+	}
+	else
+	{
+		ours = "gave no token";
+	}
+	if (!this->verifier)
+	{
+		theirs = "token taker off";
+	}
+	else if (info.token)
+	{
+		theirs = "stored the peer's";
+	}
+	else if (info.full)
+	{
+		theirs = "the peer's not stored (max_tokens reached)";
+	}
+	else
+	{
+		theirs = "the peer sent none";
+	}
+	DBG1(DBG_IKE, "qcd: IKE_SA %s[%u] with %H: %s, %s",
+		 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa),
+		 ike_sa->get_other_host(ike_sa), ours, theirs);
+}
+
+/**
+ * Whether an outgoing message is the IKE_AUTH response that establishes the
+ * IKE_SA, in which the responder gives its token (R3-1): charon sets the
+ * state before it generates it
+ */
+static bool is_establishing_response(ike_sa_t *ike_sa, message_t *message)
+{
+	return message->get_exchange_type(message) == IKE_AUTH &&
+		   !message->get_request(message) &&
+		   ike_sa->get_state(ike_sa) == IKE_ESTABLISHED &&
+		   is_auth_token_message(message);
 }
 
 METHOD(listener_t, message_hook, bool,
@@ -289,6 +360,10 @@ METHOD(listener_t, message_hook, bool,
 			if (this->token)
 			{
 				send_token(this, ike_sa, message);
+			}
+			if (is_establishing_response(ike_sa, message))
+			{	/* responder, our token is in (or missing from) this one */
+				log_established(this, ike_sa);
 			}
 		}
 	}
@@ -393,6 +468,8 @@ METHOD(listener_t, ike_update, bool,
 METHOD(listener_t, ike_state_change, bool,
 	private_qcd_listener_t *this, ike_sa_t *ike_sa, ike_sa_state_t state)
 {
+	qcd_store_info_t info;
+
 	switch (state)
 	{
 		case IKE_ESTABLISHED:
@@ -400,6 +477,21 @@ METHOD(listener_t, ike_state_change, bool,
 			if (this->store->confirm(this->store, ike_sa->get_id(ike_sa)))
 			{
 				log_count(this);
+			}
+			else if (this->store->get_info(this->store,
+							ike_sa->get_unique_id(ike_sa), &info) && info.full)
+			{	/* max_tokens reached since it arrived */
+				this->counters->inc(this->counters, QCD_TOKENS_NOT_STORED);
+			}
+			/* charon raises this before it sets the state: IKE_AUTH
+			 * established it, and as initiator we gave our token in its
+			 * first request; the responder logs once its response is
+			 * built, see message_hook() */
+			if (ike_sa->get_version(ike_sa) == IKEV2 &&
+				ike_sa->get_state(ike_sa) == IKE_CONNECTING &&
+				ike_sa->get_id(ike_sa)->is_initiator(ike_sa->get_id(ike_sa)))
+			{
+				log_established(this, ike_sa);
 			}
 			/* by now we gave the peer our token: in IKE_AUTH, or in the
 			 * rekey of a new SA (R4.3-2) */
@@ -437,7 +529,8 @@ METHOD(qcd_listener_t, destroy, void,
 qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 									qcd_responder_t *responder,
 									qcd_verifier_t *verifier,
-									qcd_journal_t *journal)
+									qcd_journal_t *journal,
+									qcd_counters_t *counters)
 {
 	private_qcd_listener_t *this;
 
@@ -458,6 +551,7 @@ qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 		.responder = responder,
 		.verifier = verifier,
 		.journal = journal,
+		.counters = counters,
 	);
 	return &this->public;
 }

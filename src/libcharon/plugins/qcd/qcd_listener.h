@@ -20,6 +20,7 @@
 #ifndef QCD_LISTENER_H_
 #define QCD_LISTENER_H_
 
+#include "qcd_counters.h"
 #include "qcd_journal.h"
 #include "qcd_responder.h"
 #include "qcd_store.h"
@@ -36,7 +37,8 @@ typedef struct qcd_listener_t qcd_listener_t;
  * Maker: adds our token to IKE_AUTH and IKE rekeys, and hands requests for
  * unknown IKE_SAs to the responder.  Taker: stores the peer's tokens and
  * hands unprotected replies to the verifier.  Both: keeps the store in step
- * with the IKE_SAs.
+ * with the IKE_SAs, and logs for each IKE_SA that IKE_AUTH establishes
+ * whether we gave our token and hold the peer's.
  */
 struct qcd_listener_t {
 
@@ -59,11 +61,13 @@ struct qcd_listener_t {
  * @param responder	unprotected replies, NULL if the maker role is off
  * @param verifier	reply verification, NULL if the taker role is off
  * @param journal	IKE_SAs for push recovery, NULL if off; needs token
+ * @param counters	event counters
  * @return			listener
  */
 qcd_listener_t *qcd_listener_create(qcd_store_t *store, qcd_token_t *token,
 									qcd_responder_t *responder,
 									qcd_verifier_t *verifier,
-									qcd_journal_t *journal);
+									qcd_journal_t *journal,
+									qcd_counters_t *counters);
 
 #endif /** QCD_LISTENER_H_ @}*/

@@ -47,6 +47,11 @@ struct private_qcd_responder_t {
 	qcd_store_t *store;
 
 	/**
+	 * Event counters, since charon started
+	 */
+	qcd_counters_t *counters;
+
+	/**
 	 * Reply limits
 	 */
 	qcd_limiter_t *limiter;
@@ -92,10 +97,12 @@ struct private_qcd_responder_t {
 /**
  * Count a handled request and log a summary at most every LOG_INTERVAL
  */
-static void count(private_qcd_responder_t *this, u_int *counter)
+static void count(private_qcd_responder_t *this, u_int *counter,
+				  qcd_counter_t total)
 {
 	time_t now = time_monotonic(NULL);
 
+	this->counters->inc(this->counters, total);
 	this->mutex->lock(this->mutex);
 	(*counter)++;
 	if (now - this->last_log >= LOG_INTERVAL)
@@ -294,7 +301,7 @@ METHOD(qcd_responder_t, handle, void,
 	if (this->store->contains(this->store, id->get_initiator_spi(id),
 							  id->get_responder_spi(id)))
 	{	/* the IKE_SA exists, e.g. the request flipped the I flag (R9.2-1) */
-		count(this, &this->live);
+		count(this, &this->live, QCD_REQUESTS_LIVE);
 		return;
 	}
 
@@ -314,7 +321,7 @@ METHOD(qcd_responder_t, handle, void,
 		{
 			return;
 		}
-		count(this, &this->tokens);
+		count(this, &this->tokens, QCD_REPLIES_SENT);
 	}
 	else if (!this->limiter->allow(this->limiter, src))
 	{	/* fall back to RFC 7296 2.21 (R8.1-4), which is rate limited too:
@@ -322,14 +329,14 @@ METHOD(qcd_responder_t, handle, void,
 		if (!this->notify_limiter ||
 			!this->notify_limiter->allow(this->notify_limiter, src))
 		{
-			count(this, &this->dropped);
+			count(this, &this->dropped, QCD_REPLIES_DROPPED);
 			return;
 		}
-		count(this, &this->notifies);
+		count(this, &this->notifies, QCD_REPLIES_NOTIFY);
 	}
 	else if (!has_config(dst, src))
 	{
-		count(this, &this->unconfigured);
+		count(this, &this->unconfigured, QCD_REQUESTS_UNCONFIGURED);
 		return;
 	}
 	else if (!add_tokens(this, &reply, id, src, tokens))
@@ -338,7 +345,7 @@ METHOD(qcd_responder_t, handle, void,
 	}
 	else
 	{
-		count(this, &this->tokens);
+		count(this, &this->tokens, QCD_REPLIES_SENT);
 	}
 	DBG2(DBG_NET, "qcd: answering %N request %u for unknown IKE_SA with %d "
 		 "token(s), from %#H to %#H", exchange_type_names, reply.exchange,
@@ -394,9 +401,10 @@ METHOD(qcd_responder_t, push, bool,
 		{	/* a journal lists each IKE_SA once, but a forged one may not */
 			pushed_destroy(old);
 		}
-		DBG2(DBG_NET, "qcd: pushing %d token(s) for lost IKE_SA to %#H",
+		DBG1(DBG_NET, "qcd: pushing %d token(s) for lost IKE_SA to %#H",
 			 reply.count, entry->remote);
 		send_reply(&reply, tokens, entry->local, entry->remote);
+		this->counters->inc(this->counters, QCD_PUSHES_SENT);
 	}
 	id->destroy(id);
 	return TRUE;
@@ -424,7 +432,8 @@ METHOD(qcd_responder_t, destroy, void,
 /*
  * Described in header
  */
-qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store)
+qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store,
+									  qcd_counters_t *counters)
 {
 	private_qcd_responder_t *this;
 	char *over_limit;
@@ -443,6 +452,7 @@ qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store)
 		},
 		.token = token,
 		.store = store,
+		.counters = counters,
 		.limiter = qcd_limiter_create_from_settings("reply"),
 		/* the same limits again, so at most twice as many replies */
 		.notify_limiter = streq(over_limit, "notify") ?

@@ -20,6 +20,7 @@
 #ifndef QCD_RESPONDER_H_
 #define QCD_RESPONDER_H_
 
+#include "qcd_counters.h"
 #include "qcd_journal.h"
 #include "qcd_store.h"
 #include "qcd_token.h"
@@ -80,8 +81,10 @@ struct qcd_responder_t {
  *
  * @param token		token generator
  * @param store		IKE_SAs we have
+ * @param counters	event counters
  * @return			responder
  */
-qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store);
+qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store,
+									  qcd_counters_t *counters);
 
 #endif /** QCD_RESPONDER_H_ @}*/

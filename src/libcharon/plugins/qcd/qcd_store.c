@@ -55,6 +55,11 @@ struct entry_t {
 	/** SHA-256 of a token not yet usable: received before the peer was
 	 * authenticated, or in a rekey response for the new SA's SPIs */
 	u_char pending[HASH_SIZE_SHA256];
+	/** we gave the peer our token for these SPIs; here, in what would be
+	 * padding before successor */
+	bool given;
+	/** the peer's last usable token found no room, max_tokens reached */
+	bool full;
 	/** SPIs of the new SA to send a token for in a rekey response */
 	spis_t successor;
 	/** copy of our outstanding request as sent, to send it once more out
@@ -295,7 +300,8 @@ static bool use_digest(private_qcd_store_t *this, entry_t *to,
 					   u_char hash[HASH_SIZE_SHA256])
 {
 	clear_token(this, to);
-	if (this->tokens < this->max_tokens)
+	to->full = this->tokens >= this->max_tokens;
+	if (!to->full)
 	{
 		memcpy(to->digest, hash, sizeof(to->digest));
 		to->has_token = TRUE;
@@ -536,6 +542,41 @@ METHOD(qcd_store_t, take_owed, bool,
 	return spis.r != 0;
 }
 
+METHOD(qcd_store_t, given, void,
+	private_qcd_store_t *this, ike_sa_id_t *id)
+{
+	entry_t *entry;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		entry->given = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qcd_store_t, get_info, bool,
+	private_qcd_store_t *this, u_int uid, qcd_store_info_t *info)
+{
+	entry_t *entry;
+
+	this->mutex->lock(this->mutex);
+	entry = this->by_uid->get(this->by_uid, (void*)(uintptr_t)uid);
+	if (entry)
+	{
+		*info = (qcd_store_info_t){
+			.token = entry->has_token,
+			.pending = entry->has_pending,
+			.full = entry->full,
+			.given = entry->given,
+			.owed = entry->owed,
+		};
+	}
+	this->mutex->unlock(this->mutex);
+	return entry != NULL;
+}
+
 METHOD(qcd_store_t, match, qcd_match_t,
 	private_qcd_store_t *this, qcd_reply_t *reply, ike_sa_id_t **id)
 {
@@ -652,6 +693,8 @@ qcd_store_t *qcd_store_create(u_int max_tokens)
 			.rekey = _rekey,
 			.owe = _owe,
 			.take_owed = _take_owed,
+			.given = _given,
+			.get_info = _get_info,
 			.match = _match,
 			.get_count = _get_count,
 			.destroy = _destroy,

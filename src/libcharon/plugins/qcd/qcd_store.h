@@ -69,6 +69,22 @@ typedef enum {
 #define QCD_RESEND_MAX 512
 
 /**
+ * What the store knows of an SA's tokens, see get_info().
+ */
+typedef struct {
+	/** the peer's token is stored and usable */
+	bool token;
+	/** a token of the peer's is kept aside, not usable yet */
+	bool pending;
+	/** the peer's last usable token was not stored, max_tokens reached */
+	bool full;
+	/** we gave the peer our token for the SA's SPIs */
+	bool given;
+	/** we owe the peer a token for the SA, see owe() and rekey() */
+	bool owed;
+} qcd_store_info_t;
+
+/**
  * Names for qcd_match_t
  */
 extern enum_name_t *qcd_match_names;
@@ -89,7 +105,7 @@ extern enum_name_t *qcd_match_names;
  *    match replies against, a copy of it to send once more on a nudge,
  *    and when the SA was last nudged;
  *  - what token we still owe the peer after an IKE rekey (R4.3-2, R4.3-3)
- *    or an address change (R4.4-1).
+ *    or an address change (R4.4-1), and whether we gave ours.
  *
  * An entry has a fixed size, 136 bytes plus about 80 in the two hash
  * tables, with or without a token, and is the only allocation per SA but
@@ -240,6 +256,23 @@ struct qcd_store_t {
 	 */
 	bool (*take_owed)(qcd_store_t *this, ike_sa_id_t *id, bool response,
 					  uint64_t *spi_i, uint64_t *spi_r);
+
+	/**
+	 * Note that we gave the peer our token for an SA, see get_info().
+	 *
+	 * @param id		SPIs the token is for
+	 */
+	void (*given)(qcd_store_t *this, ike_sa_id_t *id);
+
+	/**
+	 * Get what the store knows of an SA's tokens, for logs and the status
+	 * view; never a token or its digest.
+	 *
+	 * @param uid		unique ID of the SA
+	 * @param info		filled in
+	 * @return			FALSE if the SA is unknown
+	 */
+	bool (*get_info)(qcd_store_t *this, u_int uid, qcd_store_info_t *info);
 
 	/**
 	 * Match an unprotected reply against the SA with its SPIs.  Tokens are

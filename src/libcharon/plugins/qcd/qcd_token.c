@@ -44,6 +44,11 @@ struct private_qcd_token_t {
 	int count;
 
 	/**
+	 * Fingerprint of the current secret, "" without a secret
+	 */
+	char fingerprint[QCD_FINGERPRINT_LEN];
+
+	/**
 	 * Token derivation method
 	 */
 	qcd_method_t method;
@@ -90,6 +95,8 @@ METHOD(qcd_token_t, set_secret, bool,
 	clear(this);
 	memcpy(this->prf, prf, sizeof(prf_t*) * count);
 	this->count = count;
+	snprintf(this->fingerprint, sizeof(this->fingerprint), "%s",
+			 count ? secret->get_fingerprint(secret) : "");
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -103,6 +110,18 @@ METHOD(qcd_token_t, get_count, int,
 	count = this->count;
 	this->mutex->unlock(this->mutex);
 	return count;
+}
+
+METHOD(qcd_token_t, get_fingerprint, bool,
+	private_qcd_token_t *this, char buf[QCD_FINGERPRINT_LEN])
+{
+	bool ok;
+
+	this->mutex->lock(this->mutex);
+	memcpy(buf, this->fingerprint, QCD_FINGERPRINT_LEN);
+	ok = this->count > 0;
+	this->mutex->unlock(this->mutex);
+	return ok;
 }
 
 METHOD(qcd_token_t, get_method, qcd_method_t,
@@ -160,6 +179,7 @@ qcd_token_t *qcd_token_create(qcd_method_t method)
 		.public = {
 			.set_secret = _set_secret,
 			.get_count = _get_count,
+			.get_fingerprint = _get_fingerprint,
 			.get_method = _get_method,
 			.compute = _compute,
 			.destroy = _destroy,

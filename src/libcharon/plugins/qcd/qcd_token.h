@@ -32,6 +32,9 @@
 #define QCD_TOKEN_MIN 16
 #define QCD_TOKEN_MAX 128
 
+/** Size of a secret's fingerprint, with the terminating NUL */
+#define QCD_FINGERPRINT_LEN 9
+
 typedef struct qcd_token_t qcd_token_t;
 typedef enum qcd_method_t qcd_method_t;
 
@@ -77,6 +80,15 @@ struct qcd_token_t {
 	 * @return			0 to QCD_SECRET_GENERATIONS
 	 */
 	int (*get_count)(qcd_token_t *this);
+
+	/**
+	 * Get the fingerprint of the current secret, see qcd_secret_t.
+	 *
+	 * @param buf		receives the NUL-terminated fingerprint, "" if the
+	 *					maker is off
+	 * @return			FALSE if the maker is off
+	 */
+	bool (*get_fingerprint)(qcd_token_t *this, char buf[QCD_FINGERPRINT_LEN]);
 
 	/**
 	 * Get the token derivation method.

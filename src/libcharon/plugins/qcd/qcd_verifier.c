@@ -56,6 +56,11 @@ struct private_qcd_verifier_t {
 	qcd_store_t *store;
 
 	/**
+	 * Event counters
+	 */
+	qcd_counters_t *counters;
+
+	/**
 	 * Verification limits (R8.1-3)
 	 */
 	qcd_limiter_t *limiter;
@@ -142,18 +147,41 @@ static bool throttle_nudge(private_qcd_verifier_t *this)
 }
 
 /**
+ * An IKE_SA to delete or check
+ */
+typedef struct {
+	/** the IKE_SA */
+	ike_sa_id_t *id;
+	/** its outstanding request, if any */
+	qcd_store_t *store;
+	/** for the log and the counters */
+	private_qcd_verifier_t *verifier;
+} lost_t;
+
+/**
+ * Destroy a lost_t
+ */
+static void lost_destroy(lost_t *this)
+{
+	this->id->destroy(this->id);
+	free(this);
+}
+
+/**
  * Delete an IKE_SA the peer lost, silently, from a job (R3-8, R4.5-7)
  */
-static job_requeue_t delete_lost(ike_sa_id_t *id)
+static job_requeue_t delete_lost(lost_t *this)
 {
 	ike_sa_t *ike_sa;
 	ike_sa_state_t state;
 
-	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
+	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager,
+											  this->id);
 	if (!ike_sa)
 	{	/* gone meanwhile, e.g. deleted by a retransmission timeout */
 		return JOB_REQUEUE_NONE;
 	}
+	this->verifier->counters->inc(this->verifier->counters, QCD_DELETES);
 	state = ike_sa->get_state(ike_sa);
 	DBG1(DBG_IKE, "qcd: peer %H lost IKE_SA %s[%u] (verified QCD token), "
 		 "deleting it and its CHILD_SAs silently", ike_sa->get_other_host(ike_sa),
@@ -166,27 +194,6 @@ static job_requeue_t delete_lost(ike_sa_id_t *id)
 	}
 	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
 	return JOB_REQUEUE_NONE;
-}
-
-/**
- * A liveness check to do
- */
-typedef struct {
-	/** the IKE_SA */
-	ike_sa_id_t *id;
-	/** its outstanding request, if any */
-	qcd_store_t *store;
-	/** for the log */
-	private_qcd_verifier_t *verifier;
-} nudge_t;
-
-/**
- * Destroy a nudge_t
- */
-static void nudge_destroy(nudge_t *this)
-{
-	this->id->destroy(this->id);
-	free(this);
 }
 
 /**
@@ -214,7 +221,7 @@ static void nudge_destroy(nudge_t *this)
  * out, not when the token arrived: if it was answered meanwhile, this
  * falls back to a DPD.
  */
-static job_requeue_t check_alive(nudge_t *this)
+static job_requeue_t check_alive(lost_t *this)
 {
 	ike_sa_t *ike_sa;
 	status_t status = SUCCESS;
@@ -232,6 +239,8 @@ static job_requeue_t check_alive(nudge_t *this)
 	{
 		if (this->store->resend(this->store, this->id, mid, &data))
 		{
+			this->verifier->counters->inc(this->verifier->counters,
+										  QCD_NUDGES);
 			if (throttle_nudge(this->verifier))
 			{
 				DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] "
@@ -256,6 +265,7 @@ static job_requeue_t check_alive(nudge_t *this)
 	}
 	else if (ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
 	{
+		this->verifier->counters->inc(this->verifier->counters, QCD_NUDGES);
 		if (throttle_nudge(this->verifier))
 		{
 			DBG1(DBG_IKE, "qcd: peer %H may have lost IKE_SA %s[%u] (verified "
@@ -285,7 +295,7 @@ METHOD(qcd_verifier_t, process, bool,
 	ike_sa_id_t *id = NULL;
 	qcd_reply_t reply;
 	qcd_match_t result;
-	nudge_t *nudge;
+	lost_t *lost;
 	u_int count;
 
 	if (message->get_major_version(message) != IKEV2_MAJOR_VERSION ||
@@ -307,6 +317,7 @@ METHOD(qcd_verifier_t, process, bool,
 	}
 	if (!this->limiter->allow(this->limiter, src))
 	{
+		this->counters->inc(this->counters, QCD_VERIFY_DROPPED);
 		if (throttle(this, LOG_LIMITED, &count))
 		{
 			DBG1(DBG_IKE, "qcd: dropped %u unprotected replies over the "
@@ -315,19 +326,30 @@ METHOD(qcd_verifier_t, process, bool,
 		return TRUE;
 	}
 	result = this->store->match(this->store, &reply, &id);
+	switch (result)
+	{
+		case QCD_MATCH_OK:
+		case QCD_MATCH_NUDGE:
+		case QCD_MATCH_NUDGED:
+			this->counters->inc(this->counters, QCD_TOKENS_VERIFIED);
+			break;
+		default:
+			this->counters->inc(this->counters, QCD_TOKENS_REJECTED);
+			break;
+	}
 	if (result == QCD_MATCH_NUDGE && this->nudge)
 	{
 		DBG2(DBG_IKE, "qcd: verified QCD token from %#H for IKE SPIs "
 			 "%.16"PRIx64"_i %.16"PRIx64"_r, answering no request",
 			 src, be64toh(reply.spi_i), be64toh(reply.spi_r));
-		INIT(nudge,
+		INIT(lost,
 			.id = id,
 			.store = this->store,
 			.verifier = this,
 		);
 		lib->processor->queue_job(lib->processor,
 			(job_t*)callback_job_create_with_prio((callback_job_cb_t)check_alive,
-					nudge, (callback_job_cleanup_t)nudge_destroy, NULL,
+					lost, (callback_job_cleanup_t)lost_destroy, NULL,
 					JOB_PRIO_MEDIUM));
 		return TRUE;
 	}
@@ -352,9 +374,15 @@ METHOD(qcd_verifier_t, process, bool,
 		 "%.16"PRIx64"_i %.16"PRIx64"_r", src, be64toh(reply.spi_i),
 		 be64toh(reply.spi_r));
 	/* never checkout from within a hook, the SA may be held by our thread */
+	INIT(lost,
+		.id = id,
+		.store = this->store,
+		.verifier = this,
+	);
 	lib->processor->queue_job(lib->processor,
 			(job_t*)callback_job_create_with_prio((callback_job_cb_t)delete_lost,
-					id, (callback_job_cleanup_t)id->destroy, NULL, JOB_PRIO_HIGH));
+					lost, (callback_job_cleanup_t)lost_destroy, NULL,
+					JOB_PRIO_HIGH));
 	return TRUE;
 }
 
@@ -369,7 +397,8 @@ METHOD(qcd_verifier_t, destroy, void,
 /*
  * Described in header
  */
-qcd_verifier_t *qcd_verifier_create(qcd_store_t *store)
+qcd_verifier_t *qcd_verifier_create(qcd_store_t *store,
+									qcd_counters_t *counters)
 {
 	private_qcd_verifier_t *this;
 
@@ -379,6 +408,7 @@ qcd_verifier_t *qcd_verifier_create(qcd_store_t *store)
 			.destroy = _destroy,
 		},
 		.store = store,
+		.counters = counters,
 		.limiter = qcd_limiter_create_from_settings("verify"),
 		.nudge = lib->settings->get_bool(lib->settings,
 							"%s.plugins.qcd.nudge", TRUE, lib->ns),

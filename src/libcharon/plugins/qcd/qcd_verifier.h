@@ -20,6 +20,7 @@
 #ifndef QCD_VERIFIER_H_
 #define QCD_VERIFIER_H_
 
+#include "qcd_counters.h"
 #include "qcd_store.h"
 
 #include <encoding/message.h>
@@ -63,8 +64,10 @@ struct qcd_verifier_t {
  * Create a verifier, reading the verify_* and nudge settings.
  *
  * @param store		tokens per IKE_SA
+ * @param counters	event counters
  * @return			verifier
  */
-qcd_verifier_t *qcd_verifier_create(qcd_store_t *store);
+qcd_verifier_t *qcd_verifier_create(qcd_store_t *store,
+									qcd_counters_t *counters);
 
 #endif /** QCD_VERIFIER_H_ @}*/

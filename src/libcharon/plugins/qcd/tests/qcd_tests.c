@@ -192,6 +192,7 @@ int main(int argc, char *argv[])
 	srunner_add_suite(runner, connect_manager_suite_create());
 	srunner_add_suite(runner, listener_suite_create());
 	srunner_add_suite(runner, plugin_suite_create());
+	srunner_add_suite(runner, status_suite_create());
 	srunner_add_suite(runner, stress_suite_create());
 	/* no fork: the library is initialized once */
 	srunner_set_fork_status(runner, CK_NOFORK);

@@ -38,6 +38,7 @@ Suite *responder_suite_create();
 Suite *connect_manager_suite_create();
 Suite *plugin_suite_create();
 Suite *listener_suite_create();
+Suite *status_suite_create();
 
 /**
  * Write a file with the given mode, for secret file tests

@@ -60,7 +60,8 @@ static void check(connect_manager_t *manager, qcd_reply_t *reply)
 START_TEST(test_decorator)
 {
 	qcd_store_t *store = qcd_store_create(10);
-	qcd_verifier_t *verifier = qcd_verifier_create(store);
+	qcd_counters_t *counters = qcd_counters_create();
+	qcd_verifier_t *verifier = qcd_verifier_create(store, counters);
 	connect_manager_t *manager;
 	ike_sa_id_t *sa;
 	qcd_reply_t reply = {
@@ -102,6 +103,7 @@ START_TEST(test_decorator)
 	sa->destroy(sa);
 	verifier->destroy(verifier);
 	store->destroy(store);
+	counters->destroy(counters);
 }
 END_TEST
 

@@ -24,6 +24,7 @@
 #include <encoding/payloads/sa_payload.h>
 
 static qcd_store_t *store;
+static qcd_counters_t *counters;
 static qcd_token_t *token;
 static qcd_verifier_t *verifier;
 static qcd_listener_t *listener;
@@ -39,8 +40,10 @@ static void setup()
 	token = qcd_tests_token();
 	store = qcd_store_create(10);
 	/* both roles; the responder is not needed by these hooks */
-	verifier = qcd_verifier_create(store);
-	listener = qcd_listener_create(store, token, NULL, verifier, NULL);
+	counters = qcd_counters_create();
+	verifier = qcd_verifier_create(store, counters);
+	listener = qcd_listener_create(store, token, NULL, verifier, NULL,
+								   counters);
 	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
 						  htobe64(0x2222), TRUE);
 	ike_sa = ike_sa_create(id, TRUE, IKEV2);
@@ -55,6 +58,7 @@ static void teardown()
 	listener->destroy(listener);
 	verifier->destroy(verifier);
 	store->destroy(store);
+	counters->destroy(counters);
 	token->destroy(token);
 	qcd_tests_cleanup();
 }
@@ -256,6 +260,99 @@ START_TEST(test_taker_create_child_sa)
 }
 END_TEST
 
+/**
+ * The level-1 line of an IKE_SA that IKE_AUTH established, "" if none
+ */
+static bool logged_established(char *what)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "qcd: IKE_SA (unnamed)[%u] with %%any: %s",
+			 ike_sa->get_unique_id(ike_sa), what);
+	return qcd_tests_logged(line, FALSE) == 1 &&
+		   qcd_tests_logged("qcd: IKE_SA", TRUE) == 1;
+}
+
+START_TEST(test_established_initiator)
+{
+	identification_t *me = identification_create_from_string("carol");
+
+	ike_sa->set_state(ike_sa, IKE_CONNECTING);
+	qcd_tests_log_start();
+	/* our token in the first IKE_AUTH request, the peer's in the response */
+	ck_assert(sent_token(message(IKE_AUTH, TRUE,
+				id_payload_create_from_identification(PLV2_ID_INITIATOR, me),
+				NULL)));
+	receive(IKE_AUTH, FALSE, peer_token);
+	ck_assert_int_eq(qcd_tests_logged("qcd: IKE_SA", TRUE), 0);
+	/* charon raises the state change before it sets the state */
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert(logged_established("gave our token, stored the peer's"));
+	ck_assert(counters->get(counters, QCD_TOKENS_SENT) == 1);
+	ck_assert(counters->get(counters, QCD_TOKENS_STORED) == 1);
+	/* once: not again when established from another state, e.g. after a
+	 * failed rekey (not from CONNECTING to ESTABLISHED here, which needs a
+	 * config) */
+	ike_sa->set_state(ike_sa, IKE_REKEYING);
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert_int_eq(qcd_tests_logged("qcd: IKE_SA", TRUE), 0);
+	qcd_tests_log_stop();
+	me->destroy(me);
+}
+END_TEST
+
+START_TEST(test_established_responder)
+{
+	ike_sa_t *initiator = ike_sa;
+	ike_sa_id_t *id;
+
+	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x3333),
+						  htobe64(0x4444), FALSE);
+	ike_sa = ike_sa_create(id, FALSE, IKEV2);
+	id->destroy(id);
+	store->add(store, ike_sa->get_id(ike_sa), ike_sa->get_unique_id(ike_sa));
+	qcd_tests_log_start();
+	/* a peer without QCD: no token in its IKE_AUTH request; as responder
+	 * nothing logged at the state change */
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert_int_eq(qcd_tests_logged("qcd: IKE_SA", TRUE), 0);
+	ike_sa->set_state(ike_sa, IKE_ESTABLISHED);
+	/* logged with the response that gives our token */
+	ck_assert(sent_token(message(IKE_AUTH, FALSE, auth_payload_create(),
+								 NULL)));
+	ck_assert(logged_established("gave our token, the peer sent none"));
+	/* a later message says nothing */
+	ck_assert(!sent_token(message(INFORMATIONAL, FALSE, NULL)));
+	ck_assert_int_eq(qcd_tests_logged("qcd: IKE_SA", TRUE), 0);
+	qcd_tests_log_stop();
+	ike_sa->destroy(ike_sa);
+	ike_sa = initiator;
+}
+END_TEST
+
+START_TEST(test_established_no_secret)
+{
+	identification_t *me = identification_create_from_string("carol");
+
+	ck_assert(token->set_secret(token, NULL));
+	ike_sa->set_state(ike_sa, IKE_CONNECTING);
+	qcd_tests_log_start();
+	ck_assert(!sent_token(message(IKE_AUTH, TRUE,
+				id_payload_create_from_identification(PLV2_ID_INITIATOR, me),
+				NULL)));
+	receive(IKE_AUTH, FALSE, peer_token);
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert(logged_established("gave no token (no secret), stored the "
+								 "peer's"));
+	qcd_tests_log_stop();
+	me->destroy(me);
+}
+END_TEST
+
 Suite *listener_suite_create()
 {
 	Suite *s;
@@ -267,6 +364,12 @@ Suite *listener_suite_create()
 	tcase_add_test(tc, test_maker);
 	tcase_add_test(tc, test_taker);
 	tcase_add_test(tc, test_taker_create_child_sa);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("log");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_established_initiator);
+	tcase_add_test(tc, test_established_responder);
+	tcase_add_test(tc, test_established_no_secret);
 	suite_add_tcase(s, tc);
 	return s;
 }

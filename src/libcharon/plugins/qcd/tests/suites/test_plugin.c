@@ -34,19 +34,25 @@ static bool said(char *str)
 
 START_TEST(test_reload)
 {
-	char *path = qcd_tests_path("qcd.secret");
+	char *path, uri[128], sock[128];
 	u_char known[8 + 32] = "QCDS\x01\x01";
 	plugin_feature_t *features;
 	plugin_t *plugin;
 	struct stat st;
 	int i;
 
+	/* the status socket in our directory, not in /run */
+	snprintf(sock, sizeof(sock), "%s", qcd_tests_path("charon.qcd"));
+	snprintf(uri, sizeof(uri), "unix://%s", sock);
+	path = qcd_tests_path("qcd.secret");
 	qcd_tests_log_start();
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", path,
 						   lib->ns);
 	/* no journal and push, see test_journal */
 	lib->settings->set_bool(lib->settings, "%s.plugins.qcd.push", FALSE,
 							lib->ns);
+	lib->settings->set_str(lib->settings, "%s.plugins.qcd.socket", uri,
+						   lib->ns);
 	plugin = qcd_plugin_create();
 	ck_assert_int_ge(plugin->get_features(plugin, &features), 1);
 
@@ -56,6 +62,10 @@ START_TEST(test_reload)
 								   features[0].arg.cb.data));
 	ck_assert(said("qcd: created secret file"));
 	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* and the status socket, for its owner only */
+	ck_assert_int_eq(stat(sock, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 
 	/* a reload with the file gone keeps the secret in memory and creates
@@ -84,6 +94,8 @@ START_TEST(test_reload)
 	plugin->destroy(plugin);
 	qcd_tests_log_stop();
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.push", NULL,
+						   lib->ns);
+	lib->settings->set_str(lib->settings, "%s.plugins.qcd.socket", NULL,
 						   lib->ns);
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.secret_file", NULL,
 						   lib->ns);

@@ -28,6 +28,7 @@
 #define STRANGER "198.51.100.9"
 
 static qcd_store_t *store;
+static qcd_counters_t *counters;
 static qcd_token_t *token;
 static qcd_responder_t *responder;
 
@@ -72,6 +73,7 @@ static void setup()
 
 	token = qcd_tests_token();
 	store = qcd_store_create(10);
+	counters = qcd_counters_create();
 
 	sent = linked_list_create();
 	sender = (sender_t){ .send = _send_ };
@@ -103,6 +105,7 @@ static void teardown()
 	charon->sender = charon_sender;
 	sent->destroy_offset(sent, offsetof(packet_t, destroy));
 	store->destroy(store);
+	counters->destroy(counters);
 	token->destroy(token);
 	for (i = 0; i < countof(keys); i++)
 	{
@@ -165,7 +168,7 @@ START_TEST(test_reply)
 	qcd_reply_t reply;
 	host_t *dst;
 
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	/* a protected INFORMATIONAL request from the initiator (R4.5-1) */
 	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08,
 							 PLV2_ENCRYPTED), 1);
@@ -200,7 +203,7 @@ START_TEST(test_no_reply)
 {
 	ike_sa_id_t *live;
 
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	/* unprotected requests, responses, IKE_SA_INIT, no SPIr (R3-5) */
 	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08, PLV2_NOTIFY), 0);
 	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x28,
@@ -231,7 +234,7 @@ START_TEST(test_limits)
 	set("reply_source_rate", "1");
 	set("reply_source_burst", "3");
 	set("reply_over_limit", _i ? "notify" : "drop");
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	for (i = 0; i < 20; i++)
 	{
 		if (request(PEER, 0x2222, INFORMATIONAL, 0x08, PLV2_ENCRYPTED))
@@ -261,7 +264,7 @@ START_TEST(test_window)
 	time_t deadline;
 
 	set("reply_window", "1s");
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08,
 							 PLV2_ENCRYPTED), 1);
 	/* replies stop once the window has passed, within a few seconds */
@@ -322,7 +325,7 @@ START_TEST(test_push)
 	host_t *src, *dst;
 	bool done;
 
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	/* an INFORMATIONAL response to no request, from our role */
 	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
 	ck_assert(done);
@@ -358,7 +361,7 @@ START_TEST(test_push_live)
 	bool done;
 
 	/* never a token for an IKE_SA that exists (R9.2-1) */
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	live = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
 							htobe64(0x2222), FALSE);
 	store->add(store, live, 1);
@@ -375,7 +378,7 @@ START_TEST(test_push_limits)
 
 	set("reply_source_rate", "1");
 	set("reply_source_burst", "1");
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
 	/* a request from elsewhere neither gets nor uses up the exemption */
 	ck_assert_int_eq(request(STRANGER, 0x2222, INFORMATIONAL, 0x08,
@@ -413,7 +416,7 @@ START_TEST(test_push_expire)
 	jobs = linked_list_create();
 	scheduler = (scheduler_t){ .schedule_job = _schedule_job };
 	lib->scheduler = &scheduler;
-	responder = qcd_responder_create(token, store);
+	responder = qcd_responder_create(token, store, counters);
 	/* a job expires pushes of peers that never ask, one for all */
 	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
 	ck_assert_int_eq(push(PEER, TRUE, &done), 1);

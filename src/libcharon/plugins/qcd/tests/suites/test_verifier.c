@@ -20,6 +20,7 @@
 #include <daemon.h>
 
 static qcd_store_t *store;
+static qcd_counters_t *counters;
 static qcd_verifier_t *verifier;
 static ike_sa_id_t *sa;
 
@@ -37,7 +38,8 @@ static chunk_t other = chunk_from_chars(
 static void setup()
 {
 	store = qcd_store_create(10);
-	verifier = qcd_verifier_create(store);
+	counters = qcd_counters_create();
+	verifier = qcd_verifier_create(store, counters);
 	sa = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0xaa), htobe64(0xbb),
 						  TRUE);
 	store->add(store, sa, 1);
@@ -49,6 +51,7 @@ static void teardown()
 {
 	verifier->destroy(verifier);
 	store->destroy(store);
+	counters->destroy(counters);
 	sa->destroy(sa);
 }
 
@@ -188,7 +191,7 @@ START_TEST(test_nudge_off)
 	lib->settings->set_bool(lib->settings, "%s.plugins.qcd.nudge", FALSE,
 							lib->ns);
 	verifier->destroy(verifier);
-	verifier = qcd_verifier_create(store);
+	verifier = qcd_verifier_create(store, counters);
 	lib->settings->set_str(lib->settings, "%s.plugins.qcd.nudge", NULL,
 						   lib->ns);
 	reply.count = 1;
