@@ -342,10 +342,11 @@ qcd_secret_t *qcd_secret_load(char *path, bool create)
 				 strerror(errno), errno == ENOENT ? "; restore it from a "
 				 "backup, or create a new one with 'qcd-secret --create' "
 				 "(tokens given out before are then invalid)" :
-				 errno == EACCES ? "; make it readable by the user charon "
-				 "runs as (chown), and if AppArmor confines charon, keep it "
-				 "where the profile lets charon read, such as "
-				 "/var/lib/strongswan/" : "");
+				 errno == EACCES ? "; with charon.user set, the file must "
+				 "belong to that user and its folder be searchable by it "
+				 "(for Debian's /var/lib/strongswan: dpkg-statoverride), "
+				 "and where AppArmor confines charon, its profile must let "
+				 "charon read the file" : "");
 			break;
 		}
 		/* only a writer lists the directory: Debian's AppArmor profile lets
