@@ -135,9 +135,10 @@ static char *get(char *line, char *key, char *buf, size_t len)
  */
 static void print_plugin(array_t *lines)
 {
-	char *plugin, *store, *journal, *pos;
+	char *plugin, *store, *journal, *pos, *eq;
 	char a[64], b[64], c[64], d[64];
 	int shown = 0;
+	size_t len;
 
 	plugin = find_line(lines, "plugin") ?: "";
 	store = find_line(lines, "store") ?: "";
@@ -167,12 +168,18 @@ static void print_plugin(array_t *lines)
 		printf("token taker  off\n");
 	}
 	printf("IKE_SAs      %s tracked\n", get(store, "ike_sas", a, sizeof(a)));
-	/* whatever the journal reports, as it comes */
+	/* whatever the journal reports, as it comes: "key value, ..." */
 	printf("journal     ");
 	for (pos = strchr(journal, ' '); pos; pos = strchr(pos, ' '))
 	{
 		pos++;
-		printf("%s %.*s", shown++ ? "," : "", (int)strcspn(pos, " "), pos);
+		len = strcspn(pos, " ");
+		eq = memchr(pos, '=', len);
+		if (eq)
+		{
+			printf("%s %.*s %.*s", shown++ ? "," : "", (int)(eq - pos), pos,
+				   (int)(len - (eq - pos) - 1), eq + 1);
+		}
 	}
 	printf("%s\n", shown ? "" : " -");
 }

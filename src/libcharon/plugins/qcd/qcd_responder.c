@@ -84,9 +84,20 @@ struct private_qcd_responder_t {
 	bool purging;
 
 	/**
-	 * Time of the last summary
+	 * Start of the period the counters above cover: the last summary, or
+	 * the start
 	 */
 	time_t last_log;
+
+	/**
+	 * A summary was logged since the start
+	 */
+	bool logged;
+
+	/**
+	 * A job to log the summary of the current period is scheduled
+	 */
+	bool summary_due;
 
 	/**
 	 * Protects the counters and pushed
@@ -95,7 +106,43 @@ struct private_qcd_responder_t {
 };
 
 /**
- * Count a handled request and log a summary at most every LOG_INTERVAL
+ * Log the summary of the requests handled since the last one, the caller
+ * holds the lock
+ */
+static void log_summary(private_qcd_responder_t *this, time_t now)
+{
+	DBG1(DBG_NET, "qcd: requests for unknown IKE_SAs in the last %ds: "
+		 "%u answered with tokens, %u with INVALID_IKE_SPI only, "
+		 "%u dropped over the limits, %u ignored for live IKE_SAs, "
+		 "%u ignored without a config for the peer",
+		 (int)max(now - this->last_log, 1), this->tokens, this->notifies,
+		 this->dropped, this->live, this->unconfigured);
+	this->tokens = this->notifies = this->dropped = this->live = 0;
+	this->unconfigured = 0;
+	this->last_log = now;
+	this->logged = TRUE;
+}
+
+/**
+ * Log the summary of requests that came after the last one, from a job
+ */
+static job_requeue_t flush_summary(private_qcd_responder_t *this)
+{
+	this->mutex->lock(this->mutex);
+	this->summary_due = FALSE;
+	if (this->tokens || this->notifies || this->dropped || this->live ||
+		this->unconfigured)
+	{
+		log_summary(this, time_monotonic(NULL));
+	}
+	this->mutex->unlock(this->mutex);
+	return JOB_REQUEUE_NONE;
+}
+
+/**
+ * Count a handled request.  The first one since the start is logged at
+ * once, e.g. the first reply after a restart, the rest in a summary at most
+ * every LOG_INTERVAL, and at most LOG_INTERVAL after they happened.
  */
 static void count(private_qcd_responder_t *this, u_int *counter,
 				  qcd_counter_t total)
@@ -105,17 +152,17 @@ static void count(private_qcd_responder_t *this, u_int *counter,
 	this->counters->inc(this->counters, total);
 	this->mutex->lock(this->mutex);
 	(*counter)++;
-	if (now - this->last_log >= LOG_INTERVAL)
+	if (!this->logged || now - this->last_log >= LOG_INTERVAL)
 	{
-		DBG1(DBG_NET, "qcd: requests for unknown IKE_SAs in the last %ds: "
-			 "%u answered with tokens, %u with INVALID_IKE_SPI only, "
-			 "%u dropped over the limits, %u ignored for live IKE_SAs, "
-			 "%u ignored without a config for the peer", LOG_INTERVAL,
-			 this->tokens, this->notifies, this->dropped, this->live,
-			 this->unconfigured);
-		this->tokens = this->notifies = this->dropped = this->live = 0;
-		this->unconfigured = 0;
-		this->last_log = now;
+		log_summary(this, now);
+	}
+	else if (!this->summary_due)
+	{	/* the scheduler is flushed before plugins are unloaded */
+		this->summary_due = TRUE;
+		lib->scheduler->schedule_job(lib->scheduler, (job_t*)
+					callback_job_create((callback_job_cb_t)flush_summary,
+										this, NULL, NULL),
+					max(this->last_log + LOG_INTERVAL - now, 1));
 	}
 	this->mutex->unlock(this->mutex);
 }

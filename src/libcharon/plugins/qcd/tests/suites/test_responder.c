@@ -225,6 +225,46 @@ START_TEST(test_no_reply)
 }
 END_TEST
 
+START_TEST(test_counted)
+{
+	ike_sa_id_t *live;
+	int i;
+
+	set("reply_source_rate", "1");
+	set("reply_source_burst", "3");
+	responder = qcd_responder_create(token, store, counters);
+	qcd_tests_log_start();
+	/* the first reply after a start is logged at once, at level 1 */
+	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08,
+							 PLV2_ENCRYPTED), 1);
+	ck_assert_int_eq(qcd_tests_logged("qcd: requests for unknown IKE_SAs in "
+					 "the last 1s: 1 answered with tokens, 0 with "
+					 "INVALID_IKE_SPI only, 0 dropped", TRUE), 1);
+	/* the rest is summed up later, not line by line */
+	for (i = 0; i < 5; i++)
+	{
+		request(PEER, 0x2222, INFORMATIONAL, 0x08, PLV2_ENCRYPTED);
+	}
+	request(STRANGER, 0x2222, INFORMATIONAL, 0x08, PLV2_ENCRYPTED);
+	live = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x1111),
+							htobe64(0x3333), TRUE);
+	store->add(store, live, 1);
+	request(PEER, 0x3333, INFORMATIONAL, 0x08, PLV2_ENCRYPTED);
+	live->destroy(live);
+	ck_assert_int_eq(qcd_tests_logged("qcd: requests for unknown", TRUE), 0);
+	qcd_tests_log_stop();
+	/* counted since the start, whatever was logged */
+	ck_assert(counters->get(counters, QCD_REPLIES_SENT) >= 3);
+	ck_assert(counters->get(counters, QCD_REPLIES_SENT) <= 4);
+	ck_assert(counters->get(counters, QCD_REPLIES_SENT) +
+			  counters->get(counters, QCD_REPLIES_DROPPED) == 6);
+	ck_assert(counters->get(counters, QCD_REQUESTS_UNCONFIGURED) == 1);
+	ck_assert(counters->get(counters, QCD_REQUESTS_LIVE) == 1);
+	ck_assert(counters->get(counters, QCD_REPLIES_NOTIFY) == 0);
+	ck_assert(counters->get(counters, QCD_PUSHES_SENT) == 0);
+}
+END_TEST
+
 START_TEST(test_limits)
 {
 	int i, tokens = 0, notifies = 0;
@@ -447,6 +487,7 @@ Suite *responder_suite_create()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_reply);
 	tcase_add_test(tc, test_no_reply);
+	tcase_add_test(tc, test_counted);
 	tcase_add_loop_test(tc, test_limits, 0, 2);
 	tcase_add_test(tc, test_window);
 	tcase_add_test(tc, test_push);

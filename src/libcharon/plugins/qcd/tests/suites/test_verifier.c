@@ -121,6 +121,8 @@ START_TEST(test_verified)
 	ck_assert(process(&reply, 0, &queued));
 	/* the delete runs in a job, never in the hook */
 	ck_assert_int_eq(queued, 1);
+	ck_assert(counters->get(counters, QCD_TOKENS_VERIFIED) == 1);
+	ck_assert(counters->get(counters, QCD_TOKENS_REJECTED) == 0);
 }
 END_TEST
 
@@ -152,6 +154,9 @@ START_TEST(test_rejected)
 	ck_assert_int_eq(nudges, 0);
 	/* unknown SA */
 	assert_ignored(4, INFORMATIONAL, 0xcc, token);
+	/* the right token counts as verified, whatever it answers */
+	ck_assert(counters->get(counters, QCD_TOKENS_VERIFIED) == 2);
+	ck_assert(counters->get(counters, QCD_TOKENS_REJECTED) == 2);
 }
 END_TEST
 
@@ -391,6 +396,7 @@ START_TEST(test_nudge_outstanding)
 	push();
 	ck_assert_int_eq(jobs->get_count(jobs), 1);
 	run_jobs();
+	ck_assert(counters->get(counters, QCD_NUDGES) == 1);
 	/* the outstanding DPD goes out once more, as it was sent, but never
 	 * through ike_sa->retransmit(), which would start a second
 	 * retransmission chain and make charon give up on a live but
