@@ -1,7 +1,11 @@
 #!/bin/sh
 # Runs scenarios with the kernel's IPsec (kernel-netlink, ESP in the kernel)
 # in a virtual machine with Debian bookworm's kernel, since this machine's
-# kernel has no ESP.
+# kernel has no ESP, on the system as users have it: the package installed
+# from its .deb (build/deb, made by scripts/package.sh if missing), Debian's
+# AppArmor profiles loaded in enforce mode, charon started by
+# strongswan-starter's 'ipsec start' and by charon-systemd; any AppArmor
+# denial for charon fails the run (testing/vm/apparmor).
 #
 # usage: scripts/vm-test.sh [--prepare | SCENARIO...]
 #   default: the scenarios listed in testing/vm/scenarios
@@ -37,9 +41,14 @@ for tool in qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap \
 done
 
 packages="linux-image-cloud-amd64 initramfs-tools kmod strongswan-charon
-	strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+	strongswan-swanctl strongswan-starter charon-systemd apparmor
+	libcharon-extra-plugins libstrongswan-standard-plugins
 	iproute2 iputils-ping tcpdump procps python3 openssl util-linux"
-key=$(printf '%s\n' bookworm $packages | sha256sum | cut -c1-16)
+# the package list and the strongSwan version the host's apt offers, so that
+# a Debian update, which our .deb then depends on, makes the root anew
+key=$(printf '%s\n' bookworm $packages \
+	"$(apt-cache policy strongswan-charon 2>/dev/null | sed -n 's/ *Candidate: //p')" |
+	sha256sum | cut -c1-16)
 
 # the guest's root, once
 if [ "$(cat "$root/.qcd-ready" 2>/dev/null)" != "$key" ]; then
@@ -79,14 +88,19 @@ initrd=$(ls "$root"/boot/initrd.img-* | tail -n 1)
 say "ok: guest with $(basename "$kernel"), strongSwan $(chroot "$root" dpkg-query -W -f='${Version}' libstrongswan)"
 [ "${1:-}" != "--prepare" ] || exit 0
 
-# this run's disk: the plugin, the secret tool and testing/, at $top
-"$top/scripts/build.sh" >/dev/null || { say "build failed"; exit 1; }
+# this run's disk: the package and testing/, at $top
+deb=$(ls "$top"/build/deb/strongswan-plugin-qcd_*_amd64.deb 2>/dev/null | head -n 1)
+if [ -z "$deb" ] || [ -n "$(find "$top/src" "$top/debian" "$top/conf" -newer "$deb" -print -quit)" ]; then
+	say "building the package (scripts/package.sh)"
+	"$top/scripts/package.sh" >/dev/null || { say "package build failed"; exit 1; }
+	deb=$(ls "$top"/build/deb/strongswan-plugin-qcd_*_amd64.deb | head -n 1)
+fi
+say "package $(basename "$deb")"
 run=$top/build/vm/$(date +%Y%m%d-%H%M%S)
 stage=$run/disk
-mkdir -p "$stage/build/obj/.libs" "$stage/scripts"
+mkdir -p "$stage/deb" "$stage/scripts"
 cp -a "$top/testing" "$stage/"
-cp "$top/build/obj/.libs/libstrongswan-qcd.so" "$stage/build/obj/.libs/"
-cp "$top/build/obj/qcd-secret" "$stage/build/obj/"
+cp "$deb" "$stage/deb/"
 if [ $# -gt 0 ]; then
 	printf '%s\n' "$@" > "$stage/testing/vm/scenarios"
 fi

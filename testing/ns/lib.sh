@@ -176,7 +176,13 @@ CONF
 	ns_hostdir[$h]=$hdir
 	touch "$hdir/log/.mounted"
 	for _ in $(seq 200); do
-		nsenter -t "$pid" -m -r test -e /var/log/.mounted 2>/dev/null && return 0
+		if nsenter -t "$pid" -m -r test -e /var/log/.mounted 2>/dev/null; then
+			# QCD_NS_SECRET=create: the secret made as the package's postinst
+			# makes it, for charons that may not create it (AppArmor)
+			[ "${QCD_NS_SECRET:-}" != create ] ||
+				ns_cmd "$h" "qcd-secret --create >/dev/null" || return 1
+			return 0
+		fi
 		sleep 0.05
 	done
 	echo "host $h: mounts not ready" >&2
