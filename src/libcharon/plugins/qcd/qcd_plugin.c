@@ -16,6 +16,7 @@
 #include "qcd_compat.h"
 #include "qcd_connect_manager.h"
 #include "qcd_counters.h"
+#include "qcd_init_race.h"
 #include "qcd_journal.h"
 #include "qcd_listener.h"
 #include "qcd_push.h"
@@ -79,6 +80,11 @@ struct private_qcd_plugin_t {
 	 * Bus hooks
 	 */
 	qcd_listener_t *listener;
+
+	/**
+	 * IKE_SA_INIT responses that beat their IKE_SA, taker only
+	 */
+	qcd_init_race_t *init_race;
 
 	/**
 	 * Event counters, both roles
@@ -164,6 +170,11 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 						"%s.plugins.qcd.push_timeout", 60, lib->ns));
 		}
 		charon->bus->add_listener(charon->bus, &this->listener->listener);
+		if (this->init_race)
+		{
+			charon->bus->add_listener(charon->bus,
+									  &this->init_race->listener);
+		}
 		/* without it, only the status view is missing */
 		this->status = qcd_status_create(this->store, this->counters,
 						this->token, this->journal, this->verifier != NULL,
@@ -185,6 +196,11 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 		DESTROY_IF(this->status);
 		this->status = NULL;
 		charon->bus->remove_listener(charon->bus, &this->listener->listener);
+		if (this->init_race)
+		{
+			charon->bus->remove_listener(charon->bus,
+										 &this->init_race->listener);
+		}
 	}
 	return TRUE;
 }
@@ -215,6 +231,7 @@ METHOD(plugin_t, destroy, void,
 {
 	DESTROY_IF(this->status);
 	this->listener->destroy(this->listener);
+	DESTROY_IF(this->init_race);
 	DESTROY_IF(this->journal);
 	DESTROY_IF(this->responder);
 	DESTROY_IF(this->verifier);
@@ -280,6 +297,8 @@ QCD_PLUGIN_CREATE
 								TRUE, lib->ns))
 	{
 		this->verifier = qcd_verifier_create(this->store, this->counters);
+		/* the IKE_SAs it deletes are re-established at once */
+		this->init_race = qcd_init_race_create();
 	}
 	this->listener = qcd_listener_create(this->store, this->token,
 							this->responder, this->verifier, this->journal,

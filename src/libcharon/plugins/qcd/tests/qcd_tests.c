@@ -100,6 +100,63 @@ int qcd_tests_logged(char *str, bool clear)
 	return n;
 }
 
+/** The stand-in scheduler, charon's, the jobs kept and the last delay */
+static scheduler_t scheduler, *lib_scheduler;
+static linked_list_t *scheduled;
+static uint32_t scheduled_ms;
+
+METHOD(scheduler_t, schedule_job_ms, void,
+	scheduler_t *this, job_t *job, uint32_t ms)
+{
+	scheduled->insert_last(scheduled, job);
+	scheduled_ms = ms;
+}
+
+METHOD(scheduler_t, schedule_job, void,
+	scheduler_t *this, job_t *job, uint32_t s)
+{
+	schedule_job_ms(this, job, s * 1000);
+}
+
+/*
+ * Described in header
+ */
+void qcd_tests_scheduler_start()
+{
+	scheduled = linked_list_create();
+	scheduler = (scheduler_t){
+		.schedule_job = _schedule_job,
+		.schedule_job_ms = _schedule_job_ms,
+	};
+	lib_scheduler = lib->scheduler;
+	lib->scheduler = &scheduler;
+}
+
+/*
+ * Described in header
+ */
+void qcd_tests_scheduler_stop()
+{
+	lib->scheduler = lib_scheduler;
+	scheduled->destroy_offset(scheduled, offsetof(job_t, destroy));
+}
+
+/*
+ * Described in header
+ */
+linked_list_t *qcd_tests_scheduled()
+{
+	return scheduled;
+}
+
+/*
+ * Described in header
+ */
+uint32_t qcd_tests_scheduled_ms()
+{
+	return scheduled_ms;
+}
+
 /*
  * Described in header
  */
@@ -193,6 +250,7 @@ int main(int argc, char *argv[])
 	srunner_add_suite(runner, listener_suite_create());
 	srunner_add_suite(runner, plugin_suite_create());
 	srunner_add_suite(runner, status_suite_create());
+	srunner_add_suite(runner, init_race_suite_create());
 	srunner_add_suite(runner, stress_suite_create());
 	/* no fork: the library is initialized once */
 	srunner_set_fork_status(runner, CK_NOFORK);

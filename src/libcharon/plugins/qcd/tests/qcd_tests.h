@@ -39,6 +39,7 @@ Suite *connect_manager_suite_create();
 Suite *plugin_suite_create();
 Suite *listener_suite_create();
 Suite *status_suite_create();
+Suite *init_race_suite_create();
 
 /**
  * Write a file with the given mode, for secret file tests
@@ -67,6 +68,24 @@ void qcd_tests_log_stop();
  * captured lines afterwards
  */
 int qcd_tests_logged(char *str, bool clear);
+
+/**
+ * Replace lib->scheduler by one that keeps the jobs scheduled instead of
+ * running them, until qcd_tests_scheduler_stop(), which destroys those
+ * left and puts charon's back
+ */
+void qcd_tests_scheduler_start();
+void qcd_tests_scheduler_stop();
+
+/**
+ * The jobs kept, job_t*, in the order they were scheduled
+ */
+linked_list_t *qcd_tests_scheduled();
+
+/**
+ * Delay of the last job kept, in ms
+ */
+uint32_t qcd_tests_scheduled_ms();
 
 /**
  * Create a temporary directory for a test, removed by qcd_tests_cleanup()

@@ -507,33 +507,15 @@ START_TEST(test_owner)
 }
 END_TEST
 
-/**
- * Write jobs, kept instead of scheduled, with their delays
- */
-static scheduler_t scheduler, *lib_scheduler;
-static linked_list_t *scheduled;
-static uint32_t last_ms;
-
-METHOD(scheduler_t, schedule_job_ms, void, scheduler_t *this, job_t *job,
-	   uint32_t ms)
-{
-	scheduled->insert_last(scheduled, job);
-	last_ms = ms;
-}
-
 static void setup_jobs()
 {
 	setup();
-	scheduled = linked_list_create();
-	scheduler = (scheduler_t){ .schedule_job_ms = _schedule_job_ms };
-	lib_scheduler = lib->scheduler;
-	lib->scheduler = &scheduler;
+	qcd_tests_scheduler_start();
 }
 
 static void teardown_jobs()
 {
-	lib->scheduler = lib_scheduler;
-	scheduled->destroy_offset(scheduled, offsetof(job_t, destroy));
+	qcd_tests_scheduler_stop();
 	teardown();
 }
 
@@ -544,8 +526,8 @@ static void run_job()
 {
 	job_t *job;
 
-	ck_assert_int_eq(scheduled->get_count(scheduled), 1);
-	scheduled->remove_first(scheduled, (void**)&job);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 1);
+	qcd_tests_scheduled()->remove_first(qcd_tests_scheduled(), (void**)&job);
 	job->execute(job);
 	job->destroy(job);
 }
@@ -560,18 +542,18 @@ START_TEST(test_coalesce)
 	/* after a quiet time, a change is written at once, with what else
 	 * changed until the job runs (issue 17 item 8) */
 	journal->add(journal, a);
-	ck_assert_int_eq(last_ms, 0);
+	ck_assert_int_eq(qcd_tests_scheduled_ms(), 0);
 	journal->add(journal, b);
 	run_job();
 	ck_assert_int_eq(size(path), JOURNAL_LEN(2));
 	/* an IKE_SA that comes up right after a write, as after a push round,
 	 * is on disk at most 50 ms later, not a second later */
 	journal->remove(journal, b->get_unique_id(b));
-	ck_assert_int_le(last_ms, 50);
+	ck_assert_int_le(qcd_tests_scheduled_ms(), 50);
 	run_job();
 	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
 	journal->destroy(journal);
-	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 0);
 	a->destroy(a);
 	b->destroy(b);
 	free(path);
@@ -595,6 +577,7 @@ START_TEST(test_failing)
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
 	qcd_journal_t *journal;
+	job_t *job;
 	int i;
 
 	journal = qcd_journal_create(path, 50);
@@ -608,8 +591,8 @@ START_TEST(test_failing)
 		run_job();
 		/* the delay counts from the end of the failed write: a slow run
 		 * (valgrind) may schedule it a few milliseconds later */
-		ck_assert_int_le(last_ms, 1000 << i);
-		ck_assert_int_ge(last_ms, (1000 << i) - 200);
+		ck_assert_int_le(qcd_tests_scheduled_ms(), 1000 << i);
+		ck_assert_int_ge(qcd_tests_scheduled_ms(), (1000 << i) - 200);
 	}
 	ck_assert_int_eq(qcd_tests_logged("failed", FALSE), 1);
 	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
@@ -623,11 +606,14 @@ START_TEST(test_failing)
 	run_job();
 	limit_slots(0);
 	journal->add(journal, a);
-	scheduled->destroy_offset(scheduled, offsetof(job_t, destroy));
-	scheduled = linked_list_create();
+	while (qcd_tests_scheduled()->remove_first(qcd_tests_scheduled(),
+											   (void**)&job) == SUCCESS)
+	{
+		job->destroy(job);
+	}
 	journal->destroy(journal);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &unlimited), 0);
-	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 0);
 	a->destroy(a);
 	b->destroy(b);
 	free(path);
@@ -646,7 +632,7 @@ START_TEST(test_unusable_dir)
 	journal = qcd_journal_create(path, 50);
 	ck_assert_int_eq(qcd_tests_logged("opening journal file", FALSE), 1);
 	journal->add(journal, a);
-	ck_assert_int_eq(scheduled->get_count(scheduled), 0);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 0);
 	journal->destroy(journal);
 	a->destroy(a);
 }

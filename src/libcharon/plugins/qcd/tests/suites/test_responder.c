@@ -434,34 +434,21 @@ START_TEST(test_push_limits)
 }
 END_TEST
 
-/** Jobs scheduled, kept instead */
-static scheduler_t scheduler;
-static linked_list_t *jobs;
-static uint32_t job_s;
-
-METHOD(scheduler_t, schedule_job, void, scheduler_t *this, job_t *job,
-	   uint32_t s)
-{
-	jobs->insert_last(jobs, job);
-	job_s = s;
-}
-
 START_TEST(test_push_expire)
 {
-	scheduler_t *lib_scheduler = lib->scheduler;
+	linked_list_t *jobs;
 	job_requeue_t requeue;
 	job_t *job;
 	bool done;
 
-	jobs = linked_list_create();
-	scheduler = (scheduler_t){ .schedule_job = _schedule_job };
-	lib->scheduler = &scheduler;
+	qcd_tests_scheduler_start();
+	jobs = qcd_tests_scheduled();
 	responder = qcd_responder_create(token, store, counters);
 	/* a job expires pushes of peers that never ask, one for all */
 	ck_assert_int_eq(push(PEER, FALSE, &done), 1);
 	ck_assert_int_eq(push(PEER, TRUE, &done), 1);
 	ck_assert_int_eq(jobs->get_count(jobs), 1);
-	ck_assert_int_eq(job_s, QCD_PUSH_EXPECT + 1);
+	ck_assert_int_eq(qcd_tests_scheduled_ms(), (QCD_PUSH_EXPECT + 1) * 1000);
 	/* not expired yet: it runs again */
 	jobs->remove_first(jobs, (void**)&job);
 	requeue = job->execute(job);
@@ -472,8 +459,7 @@ START_TEST(test_push_expire)
 							 PLV2_ENCRYPTED), 1);
 	responder->destroy(responder);
 	responder = NULL;
-	lib->scheduler = lib_scheduler;
-	jobs->destroy_offset(jobs, offsetof(job_t, destroy));
+	qcd_tests_scheduler_stop();
 }
 END_TEST
 
