@@ -20,6 +20,7 @@
 
 #include <daemon.h>
 #include <collections/linked_list.h>
+#include <threading/thread.h>
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -315,6 +316,70 @@ START_TEST(test_socket)
 }
 END_TEST
 
+/** Threads and rounds of test_concurrent */
+#define THREADS 4
+#define ROUNDS 2000
+
+/**
+ * What charon's workers do meanwhile: IKE_SAs come, get tokens and go, and
+ * events are counted
+ */
+static void *worker(intptr_t t)
+{
+	qcd_store_info_t info;
+	ike_sa_id_t *id;
+	u_int uid;
+	int i;
+
+	for (i = 0; i < ROUNDS; i++)
+	{
+		uid = 1000 + t * ROUNDS + i;
+		id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(uid),
+							  htobe64(t + 1), TRUE);
+		store->add(store, id, uid);
+		store->set_token(store, id, peer_token, QCD_TOKEN_USABLE);
+		store->given(store, id);
+		ck_assert(store->get_info(store, uid, &info) && info.given);
+		counters->inc(counters, QCD_TOKENS_SENT);
+		counters->inc(counters, QCD_TOKENS_STORED);
+		store->remove(store, uid);
+		id->destroy(id);
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent)
+{
+	thread_t *threads[THREADS];
+	qcd_status_t *status;
+	char *out;
+	int i;
+
+	add_sa(0x11, 0x22, TRUE);
+	status = qcd_status_create(store, counters, token, NULL, TRUE, NULL);
+	for (i = 0; i < THREADS; i++)
+	{
+		threads[i] = thread_create((thread_main_t)worker, (void*)(intptr_t)i);
+	}
+	for (i = 0; i < 50; i++)
+	{
+		out = print(status, TRUE);
+		ck_assert(streq(out + strlen(out) - 4, "end\n"));
+	}
+	for (i = 0; i < THREADS; i++)
+	{
+		threads[i]->join(threads[i]);
+	}
+	/* no increment lost */
+	ck_assert(counters->get(counters, QCD_TOKENS_SENT) == THREADS * ROUNDS);
+	ck_assert(counters->get(counters, QCD_TOKENS_STORED) == THREADS * ROUNDS);
+	out = print(status, TRUE);
+	ck_assert(strstr(out, "tokens_sent=8000 "));
+	ck_assert(has_line(out, "store ike_sas=0 tokens=0 "));
+	status->destroy(status);
+}
+END_TEST
+
 Suite *status_suite_create()
 {
 	Suite *s;
@@ -329,6 +394,7 @@ Suite *status_suite_create()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_print);
 	tcase_add_test(tc, test_socket);
+	tcase_add_test(tc, test_concurrent);
 	suite_add_tcase(s, tc);
 	return s;
 }
