@@ -277,7 +277,8 @@ struct qcd_store_t {
 	/**
 	 * Match an unprotected reply against the SA with its SPIs.  Tokens are
 	 * compared in constant time; any one matching is enough (R4.5-5).
-	 * Only a reply to our outstanding request proves the SA lost (R3-7).
+	 * Only a reply to our outstanding request proves the SA lost: stricter
+	 * than R3-8, so that a replayed reply is harmless (R9.1-6).
 	 *
 	 * @param reply		parsed reply
 	 * @param id		on QCD_MATCH_OK and QCD_MATCH_NUDGE, clone of the

@@ -198,7 +198,7 @@ static job_requeue_t delete_lost(lost_t *this)
 
 /**
  * Check whether an IKE_SA is alive, from a job: a verified token that
- * answers no outstanding request must not delete it (R3-7), but the
+ * answers no outstanding request must not delete it (R9.1-6), but the
  * maker's reply to this check will if the peer lost it.
  *
  * Without a request of ours outstanding, the check is a DPD.  With one,
@@ -358,7 +358,7 @@ METHOD(qcd_verifier_t, process, bool,
 		id->destroy(id);
 	}
 	if (result != QCD_MATCH_OK)
-	{	/* no response, nothing happens to the SA (R4.5-8, R3-7) */
+	{	/* no response, nothing happens to the SA (R4.5-8, R9.1-6) */
 		if (throttle(this, LOG_FAILED, &count))
 		{
 			DBG1(DBG_IKE, "qcd: ignoring unprotected reply with %d QCD token(s) "

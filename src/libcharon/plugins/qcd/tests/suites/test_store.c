@@ -96,7 +96,7 @@ START_TEST(test_match)
 	r = reply(1, 2, 5, INFORMATIONAL, 1, tok_b);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_MISMATCH);
 	/* other message ID, other exchange type: no outstanding request, so
-	 * a nudge at most, once per QCD_NUDGE_INTERVAL (R3-7) */
+	 * a nudge at most, once per QCD_NUDGE_INTERVAL (R9.1-6) */
 	r = reply(1, 2, 4, INFORMATIONAL, 1, tok_a);
 	ck_assert_int_eq(store->match(store, &r, &out), QCD_MATCH_NUDGE);
 	ck_assert(out && out->equals(out, a));

@@ -147,7 +147,7 @@ START_TEST(test_rejected)
 	/* wrong token: consumed, nothing queued, nothing sent (R4.5-8) */
 	assert_ignored(4, INFORMATIONAL, 0xbb, other);
 	/* right token, wrong message ID or exchange type: the reply answers
-	 * no outstanding request, it deletes nothing but nudges (R3-7) */
+	 * no outstanding request, it deletes nothing but nudges (R9.1-6) */
 	assert_ignored(5, INFORMATIONAL, 0xbb, token);
 	ck_assert_int_eq(nudges, 1);
 	assert_ignored(4, CREATE_CHILD_SA, 0xbb, token);
@@ -170,7 +170,7 @@ START_TEST(test_nudge)
 	reply.tokens[0] = other;
 	ck_assert(process(&reply, 0, &queued));
 	ck_assert_int_eq(queued + nudges, 0);
-	/* a push: no delete, a liveness check instead (R3-7) */
+	/* a push: no delete, a liveness check instead (R9.1-6) */
 	reply.tokens[0] = token;
 	ck_assert(process(&reply, 0, &queued));
 	ck_assert_int_eq(queued, 0);
@@ -400,7 +400,7 @@ START_TEST(test_nudge_outstanding)
 	/* the outstanding DPD goes out once more, as it was sent, but never
 	 * through ike_sa->retransmit(), which would start a second
 	 * retransmission chain and make charon give up on a live but
-	 * unreachable peer sooner (issue 17 item 1, R3-7) */
+	 * unreachable peer sooner (issue 17 item 1, R9.1-6) */
 	ck_assert_int_eq(retransmits, 0);
 	ck_assert_int_eq(dpds, 0);
 	ck_assert_int_eq(sent->get_count(sent), 1);
