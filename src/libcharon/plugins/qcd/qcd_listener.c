@@ -469,27 +469,33 @@ METHOD(listener_t, ike_state_change, bool,
 	private_qcd_listener_t *this, ike_sa_t *ike_sa, ike_sa_state_t state)
 {
 	qcd_store_info_t info;
+	ike_sa_id_t *id;
+	bool authenticated;
 
 	switch (state)
 	{
 		case IKE_ESTABLISHED:
+			/* charon raises this before it sets the state: from
+			 * CONNECTING, IKE_AUTH established the IKE_SA */
+			id = ike_sa->get_id(ike_sa);
+			authenticated = ike_sa->get_version(ike_sa) == IKEV2 &&
+							ike_sa->get_state(ike_sa) == IKE_CONNECTING;
 			/* the peer is authenticated, its token from IKE_AUTH counts */
-			if (this->store->confirm(this->store, ike_sa->get_id(ike_sa)))
+			if (this->store->confirm(this->store, id))
 			{
 				log_count(this);
 			}
-			else if (this->store->get_info(this->store,
+			else if (authenticated &&
+					 this->store->get_info(this->store,
 							ike_sa->get_unique_id(ike_sa), &info) && info.full)
-			{	/* max_tokens reached since it arrived */
+			{	/* max_tokens reached since it arrived; before IKE_AUTH is
+				 * done, no other token can have found no room */
 				this->counters->inc(this->counters, QCD_TOKENS_NOT_STORED);
 			}
-			/* charon raises this before it sets the state: IKE_AUTH
-			 * established it, and as initiator we gave our token in its
-			 * first request; the responder logs once its response is
-			 * built, see message_hook() */
-			if (ike_sa->get_version(ike_sa) == IKEV2 &&
-				ike_sa->get_state(ike_sa) == IKE_CONNECTING &&
-				ike_sa->get_id(ike_sa)->is_initiator(ike_sa->get_id(ike_sa)))
+			/* as initiator we gave our token in IKE_AUTH's first request;
+			 * the responder logs once its response is built, see
+			 * message_hook() */
+			if (authenticated && id->is_initiator(id))
 			{
 				log_established(this, ike_sa);
 			}

@@ -353,6 +353,37 @@ START_TEST(test_established_no_secret)
 }
 END_TEST
 
+START_TEST(test_established_full)
+{
+	qcd_listener_t *listener10 = listener;
+	qcd_store_t *store10 = store;
+
+	/* no room for any token */
+	store = qcd_store_create(0);
+	listener = qcd_listener_create(store, token, NULL, verifier, NULL,
+								   counters);
+	store->add(store, ike_sa->get_id(ike_sa), ike_sa->get_unique_id(ike_sa));
+	ike_sa->set_state(ike_sa, IKE_CONNECTING);
+	qcd_tests_log_start();
+	receive(IKE_AUTH, FALSE, peer_token);
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert(logged_established("gave no token, the peer's not stored "
+								 "(max_tokens reached)"));
+	ck_assert(counters->get(counters, QCD_TOKENS_NOT_STORED) == 1);
+	/* once: a later state change counts nothing more */
+	ike_sa->set_state(ike_sa, IKE_REKEYING);
+	ck_assert(listener->listener.ike_state_change(&listener->listener,
+												  ike_sa, IKE_ESTABLISHED));
+	ck_assert(counters->get(counters, QCD_TOKENS_NOT_STORED) == 1);
+	qcd_tests_log_stop();
+	listener->destroy(listener);
+	store->destroy(store);
+	listener = listener10;
+	store = store10;
+}
+END_TEST
+
 Suite *listener_suite_create()
 {
 	Suite *s;
@@ -370,6 +401,7 @@ Suite *listener_suite_create()
 	tcase_add_test(tc, test_established_initiator);
 	tcase_add_test(tc, test_established_responder);
 	tcase_add_test(tc, test_established_no_secret);
+	tcase_add_test(tc, test_established_full);
 	suite_add_tcase(s, tc);
 	return s;
 }
