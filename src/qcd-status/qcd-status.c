@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <library.h>
@@ -372,6 +373,8 @@ int main(int argc, char *argv[])
 		return usage(stderr, 1);
 	}
 
+	/* a charon that goes away while we write is an error, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	dbg = dbg_stderr;
 	if (!library_init(NULL, "qcd-status"))
 	{
