@@ -507,6 +507,22 @@ METHOD(listener_t, ike_state_change, bool,
 				this->journal->add(this->journal, ike_sa);
 			}
 			break;
+		case IKE_PASSIVE:
+			/* the HA plugin installed an IKE_SA synced from its partner, or
+			 * handed one of ours to it: alive in the cluster, so never a
+			 * token for it, in a reply or a push (R9.2-1); it raises no
+			 * ike_keys for synced IKE_SAs.  Not ours to push after a crash */
+			if (ike_sa->get_version(ike_sa) == IKEV2)
+			{
+				this->store->add(this->store, ike_sa->get_id(ike_sa),
+								 ike_sa->get_unique_id(ike_sa));
+			}
+			if (this->journal)
+			{
+				this->journal->remove(this->journal,
+									  ike_sa->get_unique_id(ike_sa));
+			}
+			break;
 		case IKE_DESTROYING:
 			/* R5.3-1; by unique ID, whatever SPIs the SA had */
 			this->store->remove(this->store, ike_sa->get_unique_id(ike_sa));

@@ -38,7 +38,27 @@ typedef struct {
 	u_int pushed;
 	/** ... and in all rounds */
 	u_int total;
+	/** checked whether charon runs in an HA cluster */
+	bool cluster_checked;
 } push_t;
+
+/**
+ * Milliseconds to wait for the HA partner's resync before pushing, 0
+ * without HA: the resync installs the IKE_SAs the partner holds as
+ * PASSIVE, which we must not push for (R9.2-1).  The HA plugin asks for it
+ * when it starts, and declares its partner dead after heartbeat_timeout
+ */
+static u_int cluster_wait()
+{
+	if (!lib->plugins->has_feature(lib->plugins, PLUGIN_PROVIDE(CUSTOM, "ha")))
+	{
+		return 0;
+	}
+	return lib->settings->get_int(lib->settings,
+						"%s.plugins.ha.heartbeat_delay", 1000, lib->ns) +
+		   lib->settings->get_int(lib->settings,
+						"%s.plugins.ha.heartbeat_timeout", 2100, lib->ns);
+}
 
 /**
  * Offer one entry to the responder
@@ -60,7 +80,20 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 static job_requeue_t push_job(push_t *this)
 {
 	uint64_t now = qcd_bucket_now();
-	u_int budget = UINT_MAX, left, dropped;
+	u_int budget = UINT_MAX, left, dropped, wait;
+
+	if (!this->cluster_checked)
+	{	/* once all plugins are loaded */
+		this->cluster_checked = TRUE;
+		wait = cluster_wait();
+		if (wait)
+		{
+			DBG1(DBG_NET, "qcd: HA plugin loaded, pushing in %u ms, after "
+				 "the partner's resync", wait);
+			this->deadline += wait;
+			return JOB_RESCHEDULE_MS(wait);
+		}
+	}
 
 	if (this->rate)
 	{

@@ -303,6 +303,43 @@ START_TEST(test_established_initiator)
 }
 END_TEST
 
+START_TEST(test_passive)
+{
+	ike_sa_id_t *id = ike_sa_id_create(IKEV2_MAJOR_VERSION, htobe64(0x3333),
+									   htobe64(0x4444), FALSE);
+	ike_sa_t *synced = ike_sa_create(id, FALSE, IKEV2);
+	qcd_journal_status_t status;
+	qcd_listener_t *ha;
+	qcd_journal_t *journal;
+
+	synced->set_my_host(synced, host_create_from_string("192.0.2.1", 4500));
+	synced->set_other_host(synced, host_create_from_string("192.0.2.100",
+														   4500));
+	journal = qcd_journal_create(qcd_tests_path("qcd.journal"), 0);
+	ha = qcd_listener_create(store, token, NULL, verifier, journal, counters);
+	/* the HA plugin installs an IKE_SA synced from the partner as PASSIVE,
+	 * without ike_keys: known from then on, so no token for it (R9.2-1) */
+	ck_assert(!store->contains(store, htobe64(0x3333), htobe64(0x4444)));
+	ck_assert(ha->listener.ike_state_change(&ha->listener, synced,
+											IKE_PASSIVE));
+	ck_assert(store->contains(store, htobe64(0x3333), htobe64(0x4444)));
+	/* taken over: ours, journaled; handed back: not ours to push */
+	ck_assert(ha->listener.ike_state_change(&ha->listener, synced,
+											IKE_ESTABLISHED));
+	journal->get_status(journal, &status);
+	ck_assert_int_eq(status.entries, 1);
+	ck_assert(ha->listener.ike_state_change(&ha->listener, synced,
+											IKE_PASSIVE));
+	journal->get_status(journal, &status);
+	ck_assert_int_eq(status.entries, 0);
+	ck_assert(store->contains(store, htobe64(0x3333), htobe64(0x4444)));
+	ha->destroy(ha);
+	journal->destroy(journal);
+	synced->destroy(synced);
+	id->destroy(id);
+}
+END_TEST
+
 START_TEST(test_established_responder)
 {
 	ike_sa_t *initiator = ike_sa;
@@ -400,6 +437,7 @@ Suite *listener_suite_create()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_established_initiator);
 	tcase_add_test(tc, test_established_responder);
+	tcase_add_test(tc, test_passive);
 	tcase_add_test(tc, test_established_no_secret);
 	tcase_add_test(tc, test_established_full);
 	suite_add_tcase(s, tc);
