@@ -243,9 +243,10 @@ static void print_sas(private_qcd_status_t *this, FILE *out)
 }
 
 /**
- * Print the journal line.  Whatever qcd_journal_t reports goes here, as
- * key=value pairs; qcd-status prints the pairs of this line as they come,
- * so a field added here needs no change in the tool.
+ * Print the journal line.  QCD_STATUS_JOURNAL: whatever qcd_journal_t
+ * reports (qcd_journal_status_t) goes here, as key=value pairs; qcd-status
+ * prints the pairs of this line as they come, so a field added here needs
+ * no change in the tool, only in qcd_status.h and docs/status.md.
  */
 static void print_journal(private_qcd_status_t *this, FILE *out)
 {
