@@ -4,6 +4,17 @@
 #
 # Idempotent: a second run only checks and prints "ok" lines.
 #
+# It installs packages with apt as any administrator would, and never
+# stops, starts or restarts the machine's own strongSwan: the tests run
+# their own charons, each in network and mount namespaces of its own (own
+# sockets, XFRM state, tun device, /run with pid file and vici socket,
+# strongswan.conf, swanctl.conf, /var/lib/strongswan and log), so a
+# running system charon neither disturbs them nor is disturbed by them.
+# The Debian package is built, checked and tested in release roots
+# (scripts/setup-release.sh, scripts/package.sh), never on this machine.
+#
+# --cache-only: only link build/cache to QCD_CACHE (for the release roots).
+#
 # What is slow to make (strongSwan's configured source trees, its upstream
 # build, the release roots, the VM image) is cached outside the clone, in
 # QCD_CACHE (default /var/cache/strongswan-qcd), which build/cache links
@@ -20,14 +31,16 @@ if [ "$(readlink -f "$top/build/cache")" != "$(readlink -f "$cache")" ]; then
 	ln -sfn "$cache" "$top/build/cache"
 fi
 cache=$(readlink -f "$top/build/cache")
+[ "${1:-}" != --cache-only ] || exit 0
 
 say() { printf 'setup: %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || { say "must run as root (installs packages, creates namespaces)"; exit 1; }
 
+# (debhelper, lintian and autopkgtest are not needed here: the package is
+# built and tested in the release roots)
 build_pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev \
-clang libclang-rt-14-dev valgrind debhelper lintian autopkgtest fakeroot libgmp-dev \
-libssl-dev"
+clang libclang-rt-14-dev valgrind libgmp-dev libssl-dev"
 runtime_pkgs="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
 libstrongswan-standard-plugins iproute2 iputils-ping tcpdump gnuplot-nox procps \
 python3 openssl debootstrap qemu-system-x86 e2fsprogs"
@@ -43,11 +56,8 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	# Debian starts the daemon on install; our tests run their own charons.
-	if systemctl is-active --quiet strongswan-starter 2>/dev/null; then
-		say "stopping the system's strongswan-starter service started by apt"
-		systemctl stop strongswan-starter || true
-	fi
+	# apt may have started strongSwan's service, as Debian does on a first
+	# install; it is the machine's, and the tests do not need it stopped
 else
 	say "ok: packages installed"
 fi
