@@ -31,13 +31,24 @@ AC_MSG_CHECKING([strongSwan version of $ss_src])
 ss_src_version=`sed -n 's/^#define VERSION "\(.*\)"$/\1/p' "$ss_src/config.h"`
 AC_MSG_RESULT([$ss_src_version])
 
+# The plugin links libstrongswan and libcharon, so their version counts:
+# the upstream version of the Debian package that ships libstrongswan in
+# ipsecdir (a package build needs no charon), else what the charon there
+# says (a strongSwan installed from source)
 AC_MSG_CHECKING([version of the installed strongSwan in $ipsecdir])
-ss_bin_version=`"$ipsecdir/charon" --version 2>/dev/null | sed -n 's/.*strongSwan //p'`
+ss_bin_version=
+ss_bin_pkg=`dpkg-query -S "$ipsecdir/libstrongswan.so.0" 2>/dev/null | sed -n '1s/:.*//p'`
+AS_IF([test -n "$ss_bin_pkg"],
+	[ss_bin_version=`dpkg-query -W -f='${Version}' "$ss_bin_pkg" 2>/dev/null | sed 's/^[[0-9]]*://; s/-[[^-]]*$//'`
+	 ss_bin_from="package $ss_bin_pkg"],
+	[AS_IF([test -x "$ipsecdir/charon"],
+		[ss_bin_version=`"$ipsecdir/charon" --version 2>/dev/null | sed -n 's/.*strongSwan //p'`])
+	 ss_bin_from="$ipsecdir/charon"])
 AC_MSG_RESULT([${ss_bin_version:-none}])
 AS_IF([test -z "$ss_bin_version"],
-	[AC_MSG_ERROR([no charon in $ipsecdir; install strongswan-charon or pass --with-ipsecdir])])
+	[AC_MSG_ERROR([no strongSwan in $ipsecdir: neither a package that ships libstrongswan.so.0 there nor a charon; install libstrongswan and strongswan-libcharon or pass --with-ipsecdir])])
 AS_IF([test "x$ss_src_version" != "x$ss_bin_version"],
-	[AC_MSG_ERROR([the source tree is strongSwan $ss_src_version but the installed charon is $ss_bin_version; the plugin must be built against the exact installed version (scripts/setup.sh fetches it)])])
+	[AC_MSG_ERROR([the source tree is strongSwan $ss_src_version but the installed one ($ss_bin_from) is $ss_bin_version; the plugin must be built against the exact installed version (scripts/setup.sh fetches it)])])
 
 STRONGSWAN_CPPFLAGS="-include $ss_src/config.h -I$ss_src/src/libstrongswan -I$ss_src/src/libcharon"
 STRONGSWAN_LIBS="-L$ipsecdir -Wl,-rpath,$ipsecdir -lcharon -lstrongswan"
