@@ -47,16 +47,16 @@ static bool sync_dir(char *path)
 	return ok;
 }
 
-/**
- * Write all of data, FALSE with errno set if that fails
+/*
+ * Described in header
  */
-static bool write_all(int fd, chunk_t data)
+bool qcd_file_write_all(int fd, chunk_t data, off_t offset)
 {
 	ssize_t len;
 
 	while (data.len)
 	{
-		len = write(fd, data.ptr, data.len);
+		len = pwrite(fd, data.ptr, data.len, offset);
 		if (len < 0 && errno == EINTR)
 		{
 			continue;
@@ -70,6 +70,7 @@ static bool write_all(int fd, chunk_t data)
 			return FALSE;
 		}
 		data = chunk_skip(data, len);
+		offset += len;
 	}
 	return TRUE;
 }
@@ -163,7 +164,7 @@ qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
 			 "qcd-secret" : "");
 		return QCD_FILE_FAILED;
 	}
-	ok = set_owner(path, fd, replace) && write_all(fd, data) &&
+	ok = set_owner(path, fd, replace) && qcd_file_write_all(fd, data, 0) &&
 		 (!sync || fsync(fd) == 0);
 	err = errno;
 	if (ok)

@@ -61,6 +61,16 @@ qcd_file_save_t qcd_file_save(char *path, char *what, chunk_t data,
 							  bool replace, bool sync);
 
 /**
+ * Write all of data at offset, retrying short writes and EINTR.
+ *
+ * @param fd		file
+ * @param data		what to write
+ * @param offset	where
+ * @return			FALSE with errno set if that fails
+ */
+bool qcd_file_write_all(int fd, chunk_t data, off_t offset);
+
+/**
  * Whether a state file may be owned by a user: root, the user we run as,
  * or the one charon drops its privileges to (charon.user, lib->caps), as
  * the plugin opens its files before that and reads the secret again

@@ -494,35 +494,6 @@ static void encode_slot(sa_t *sa, u_char *pos)
 }
 
 /**
- * pwrite() all of a buffer, FALSE with errno set if that fails
- */
-static bool pwrite_all(int fd, u_char *buf, size_t len, off_t offset)
-{
-	ssize_t done;
-
-	while (len)
-	{
-		done = pwrite(fd, buf, len, offset);
-		if (done < 0 && errno == EINTR)
-		{
-			continue;
-		}
-		if (done <= 0)
-		{	/* a write that writes nothing sets no errno */
-			if (done == 0)
-			{
-				errno = EIO;
-			}
-			return FALSE;
-		}
-		buf += done;
-		len -= done;
-		offset += done;
-	}
-	return TRUE;
-}
-
-/**
  * Compare slot numbers, for sorting
  */
 static int cmp_slot(const void *a, const void *b)
@@ -580,8 +551,8 @@ static bool write_batch(private_qcd_journal_t *this, u_int *remaining)
 		{
 			/* adjacent slots share one write */
 		}
-		ok = pwrite_all(this->fd, buf + SLOT_LEN * i, SLOT_LEN * (run - i),
-						SLOT_OFFSET(slots[i]));
+		ok = qcd_file_write_all(this->fd, chunk_create(buf + SLOT_LEN * i,
+								SLOT_LEN * (run - i)), SLOT_OFFSET(slots[i]));
 		err = errno;
 		if (ok)
 		{
@@ -826,7 +797,7 @@ static bool reset(private_qcd_journal_t *this)
 	encode_header(header);
 	this->file_slots = 0;
 	return ftruncate(this->fd, 0) == 0 &&
-		   pwrite_all(this->fd, header, SLOT_LEN, 0);
+		   qcd_file_write_all(this->fd, chunk_from_thing(header), 0);
 }
 
 /**
