@@ -22,8 +22,9 @@
 #
 # Versions: ours is <AC_INIT>+git<YYYYMMDD>.<hash> from HEAD's commit
 # (UTC date, 7-digit hash), so every commit makes a tarball of its own
-# name; the package's is <ours>+strongswan<strongSwan's>-1, one per
-# strongSwan release.  The parts of debian/ that name the release are set
+# name; the package's is <ours>+ss<strongSwan's>-1, one per strongSwan
+# release, e.g. 0.1.0+git20261201.1c33713+ss6.1.0-1 (short enough for
+# lintian's 80-character limit on file names).  The parts of debian/ that name the release are set
 # here, for the release built for: the changelog's version and
 # distribution, the strongSwan version bounds of Build-Depends and the
 # Standards-Version in debian/control, debian/watch's version suffix, and
@@ -70,7 +71,7 @@ ss_next=$(echo "$ss" | awk -F. -v OFS=. '{ $NF = $NF + 1; print }')~
 ours=$(sed -n 's/^AC_INIT(\[strongswan-qcd\], \[\([^]]*\)\].*/\1/p' "$top/configure.ac")
 snapshot=$(TZ=UTC0 git -C "$top" log -1 --abbrev=7 \
 	--date=format-local:%Y%m%d --format=git%cd.%h HEAD)
-upver=$ours+$snapshot+strongswan$ss
+upver=$ours+$snapshot+ss$ss
 version=$upver-1
 tree=$out/strongswan-qcd-$upver
 orig=strongswan-qcd_$upver.orig.tar.xz
@@ -99,7 +100,7 @@ sed -i "1s/(.*) [a-z-]*;/($version) $dist;/" "$d/changelog"
 sed -i -e "s/^\(Standards-Version:\).*/\1 $policy/" \
 	-e "s/\(libstrongswan\|strongswan-libcharon\) (>= [^)]*)/\1 (>= $ss)/" \
 	-e "s/\(libstrongswan\|strongswan-libcharon\) (<< [^)]*)/\1 (<< $ss_next)/" "$d/control"
-sed -i "s/+strongswan[0-9.]*\//+strongswan$ss\//" "$d/watch"
+sed -i "s/+ss[0-9.]*\//+ss$ss\//" "$d/watch"
 if [ -f "$d/copyright.strongswan-$ss" ]; then
 	mv "$d/copyright.strongswan-$ss" "$d/copyright"
 fi
