@@ -26,8 +26,9 @@
 # release, e.g. 0.1.0+git20261201.1c33713+ss6.1.0-1 (short enough for
 # lintian's 80-character limit on file names).  The parts of debian/ that name the release are set
 # here, for the release built for: the changelog's version and
-# distribution, the strongSwan version bounds of Build-Depends and the
-# Standards-Version in debian/control, debian/watch's version suffix, and
+# distribution, the strongSwan version bounds of Build-Depends (and
+# libssl-dev, which only strongSwan 6 needs) and the Standards-Version in
+# debian/control, debian/watch's version suffix, and
 # debian/copyright (debian/copyright as in git covers strongSwan 6.1.0,
 # debian/copyright.strongswan-<version> the others; debian/rules checks that
 # they agree with the embedded tarball).  Uncommitted changes are not in
@@ -101,6 +102,8 @@ sed -i "1s/(.*) [a-z-]*;/($version) $dist;/" "$d/changelog"
 sed -i -e "s/^\(Standards-Version:\).*/\1 $policy/" \
 	-e "s/\(libstrongswan\|strongswan-libcharon\) (>= [^)]*)/\1 (>= $ss)/" \
 	-e "s/\(libstrongswan\|strongswan-libcharon\) (<< [^)]*)/\1 (<< $ss_next)/" "$d/control"
+# strongSwan 5.9's configure does not look for OpenSSL, 6's does
+case "$ss" in 5.*) sed -i '/^ *libssl-dev,$/d' "$d/control" ;; esac
 sed -i "s/+ss[0-9.]*\//+ss$ss\//" "$d/watch"
 if [ -f "$d/copyright.strongswan-$ss" ]; then
 	mv "$d/copyright.strongswan-$ss" "$d/copyright"
