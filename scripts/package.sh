@@ -147,15 +147,12 @@ say "ok: $(cd "$out" && ls ./*.deb | tr '\n' ' ')lintian --pedantic clean ($(gre
 [ $autopkgtest = yes ] || exit 0
 say "autopkgtest against the package installed in the $release root, log in $out/autopkgtest.log"
 # the tests need a machine of their own (isolation-machine: network
-# namespaces, mounts, the tun device), which the root is: bookworm's null
-# runner says so itself, later ones are told
-virt=null
-if in_root autopkgtest-virt-null --help 2>/dev/null | grep -q -- --fake-capability; then
-	virt="null --fake-capability isolation-machine"
-fi
+# namespaces, mounts, the tun device), which the root has: bookworm's null
+# runner declares that capability, later ones do not (and trixie's fails an
+# assertion when told with --fake-capability), so the restriction is waived
 status=0
-# shellcheck disable=SC2086
-in_root autopkgtest --output-dir "$out/autopkgtest" "$changes" -- $virt \
+in_root autopkgtest --ignore-restrictions=isolation-machine \
+	--output-dir "$out/autopkgtest" "$changes" -- null \
 	> "$out/autopkgtest.log" 2>&1 || status=$?
 sed 's/^/      /' "$out/autopkgtest/summary" 2>/dev/null
 # autopkgtest exits 2 when a test was skipped, which none may be here; on
