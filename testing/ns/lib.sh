@@ -39,7 +39,9 @@ ns_kernel=${ns_kernel:-libipsec}
 # hosts then chroot into, with the plugin built there; and the matching
 # qcd-secret tool.
 # QCD_PLUGIN, if set, is the plugin to use instead; QCD_OBJ, if set, the
-# build folder for Debian's charon instead of build/obj.
+# build folder for Debian's charon instead of build/obj; QCD_RELEASE_OBJ,
+# if set, the folder built in the release's root (plugin and qcd-secret)
+# instead of build/obj-RELEASE.
 ns_init() {
 	local obj=${QCD_OBJ:-$ns_top/build/obj}
 	ns_rundir=$1
@@ -56,9 +58,10 @@ ns_init() {
 			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
 			ns_secret_tool=/usr/sbin/qcd-secret ;;
 		trixie|forky)
+			obj=${QCD_RELEASE_OBJ:-$ns_top/build/obj-$2}
 			ns_root=$(readlink -f "$ns_top/build/cache/root-$2")
-			ns_plugin=$ns_top/build/obj-$2/.libs/libstrongswan-qcd.so
-			ns_secret_tool=$ns_top/build/obj-$2/qcd-secret ;;
+			ns_plugin=$obj/.libs/libstrongswan-qcd.so
+			ns_secret_tool=$obj/qcd-secret ;;
 		*) echo "unknown charon '$2'" >&2; return 1 ;;
 	esac
 	ns_plugin=${QCD_PLUGIN:-$ns_plugin}
@@ -127,6 +130,9 @@ ns_host() {
 	ip -n "$ns_prefix-switch" link set "$h" master br0 up
 	ip -n "$ns" addr add "${ns_outer[$h]}/24" dev eth0
 	ip -n "$ns" link set eth0 up
+	# eth0's MAC, for helpers that steer a peer's packets to a host at the
+	# link layer (cluster-steer)
+	ip -n "$ns" -br link show eth0 | awk '{ print $3 }' > "$hdir/eth0.mac"
 	# this kernel has no dummy links: inner networks live on lo
 	[ -n "${ns_inner[$h]:-}" ] && ip -n "$ns" addr add "${ns_inner[$h]}" dev lo
 	cp "$conf/etc/strongswan.conf" "$hdir/etc/strongswan.host.conf" 2>/dev/null ||
