@@ -38,6 +38,8 @@ typedef struct {
 	u_int pushed;
 	/** ... and in all rounds */
 	u_int total;
+	/** IKE_SAs not pushed as charon holds them, in all rounds */
+	u_int held;
 	/** checked whether charon runs in an HA cluster */
 	bool cluster_checked;
 } push_t;
@@ -61,10 +63,43 @@ static u_int cluster_wait()
 }
 
 /**
+ * Whether charon holds an IKE_SA with the entry's SPIs, in any state: the
+ * HA plugin installs those its partner holds as PASSIVE, and no token may
+ * leave for them (R9.2-1).  The responder checks our own table of IKE_SAs
+ * as well; this check, by charon's, also keeps them out of the count of
+ * pushes
+ */
+static bool held(qcd_journal_entry_t *entry)
+{
+	ike_sa_id_t *id;
+	ike_sa_t *ike_sa;
+	ike_sa_state_t state;
+
+	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, entry->spi_i, entry->spi_r,
+						  entry->initiator);
+	ike_sa = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
+	id->destroy(id);
+	if (!ike_sa)
+	{
+		return FALSE;
+	}
+	state = ike_sa->get_state(ike_sa);
+	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	DBG2(DBG_NET, "qcd: not pushing for the IKE_SA with %#H, charon holds it "
+		 "(%N)", entry->remote, ike_sa_state_names, state);
+	return TRUE;
+}
+
+/**
  * Offer one entry to the responder
  */
 static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 {
+	if (held(entry))
+	{
+		this->held++;
+		return TRUE;
+	}
 	if (this->responder->push(this->responder, entry))
 	{
 		this->pushed++;
@@ -114,6 +149,13 @@ static job_requeue_t push_job(push_t *this)
 		{
 			DBG1(DBG_NET, "qcd: pushed %u journaled IKE_SA(s) to their peers "
 				 "in %ums", this->total, (u_int)(now - this->start));
+		}
+		if (this->held)
+		{	/* e.g. all of them, when we rejoin an HA partner that took
+			 * them over while we were down */
+			DBG1(DBG_NET, "qcd: not pushing for %u journaled IKE_SA(s) "
+				 "charon holds (the HA plugin synced them from its partner)",
+				 this->held);
 		}
 		return JOB_REQUEUE_NONE;
 	}

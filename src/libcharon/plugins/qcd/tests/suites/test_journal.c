@@ -15,6 +15,7 @@
 #include "../qcd_tests.h"
 
 #include <qcd_journal.h>
+#include <qcd_push.h>
 
 #include <daemon.h>
 #include <dirent.h>
@@ -654,6 +655,118 @@ START_TEST(test_fifo)
 }
 END_TEST
 
+/**
+ * The push job with charon's parts replaced: the processor keeps the job,
+ * the IKE_SA manager holds one IKE_SA, as the ha plugin installs those its
+ * partner holds (PASSIVE), and the responder counts what it is offered
+ */
+static processor_t processor, *charon_processor;
+static ike_sa_manager_t manager, *charon_manager;
+static linked_list_t *jobs;
+static ike_sa_t *held_sa;
+static u_int offered;
+static uint64_t offered_spi;
+
+METHOD(processor_t, queue_job, void, processor_t *this, job_t *job)
+{
+	jobs->insert_last(jobs, job);
+}
+
+METHOD(ike_sa_manager_t, checkout, ike_sa_t*, ike_sa_manager_t *this,
+	   ike_sa_id_t *id)
+{
+	return held_sa && id->equals(id, held_sa->get_id(held_sa)) ? held_sa
+															   : NULL;
+}
+
+METHOD(ike_sa_manager_t, checkin, void, ike_sa_manager_t *this,
+	   ike_sa_t *ike_sa)
+{
+}
+
+METHOD(qcd_responder_t, offer, bool, qcd_responder_t *this,
+	   qcd_journal_entry_t *entry)
+{
+	offered++;
+	offered_spi = entry->spi_i;
+	return TRUE;
+}
+
+static void setup_push()
+{
+	setup();
+	jobs = linked_list_create();
+	charon_processor = lib->processor;
+	processor = *lib->processor;
+	processor.queue_job = _queue_job;
+	lib->processor = &processor;
+	charon_manager = charon->ike_sa_manager;
+	manager = (ike_sa_manager_t){
+		.checkout = _checkout,
+		.checkin = _checkin,
+	};
+	charon->ike_sa_manager = &manager;
+	held_sa = NULL;
+	offered = 0;
+}
+
+static void teardown_push()
+{
+	charon->ike_sa_manager = charon_manager;
+	lib->processor = charon_processor;
+	jobs->destroy_offset(jobs, offsetof(job_t, destroy));
+	teardown();
+}
+
+START_TEST(test_push_held)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, FALSE, "192.0.2.200");
+	qcd_responder_t responder = { .push = _offer };
+	qcd_journal_t *journal;
+	job_requeue_t requeue;
+	collect_t c = { .n = 0 };
+	job_t *job;
+	int runs = 0;
+
+	journal = qcd_journal_create(path, 0);
+	journal->add(journal, a);
+	journal->add(journal, b);
+	ck_assert(journal->flush(journal));
+	journal->destroy(journal);
+
+	/* restarted: the HA partner's resync installed b as PASSIVE, alive on
+	 * the partner, before the push round (R9.2-1) */
+	b->set_state(b, IKE_PASSIVE);
+	held_sa = b;
+	journal = qcd_journal_create(path, 0);
+	qcd_push_start(journal, &responder, 0, 60);
+	ck_assert_int_eq(jobs->get_count(jobs), 1);
+	jobs->remove_first(jobs, (void**)&job);
+	do
+	{
+		requeue = job->execute(job);
+	}
+	while (requeue.type != JOB_REQUEUE_TYPE_NONE && ++runs < 10);
+	job->destroy(job);
+	/* only a is pushed, and the log says what happened to both */
+	ck_assert_int_eq(offered, 1);
+	ck_assert(offered_spi == htobe64(1));
+	ck_assert_int_eq(qcd_tests_logged("qcd: pushed 1 journaled IKE_SA(s) "
+									  "to their peers", FALSE), 1);
+	ck_assert_int_eq(qcd_tests_logged("qcd: not pushing for 1 journaled "
+									  "IKE_SA(s) charon holds", FALSE), 1);
+	/* both done with */
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
+	ck_assert_int_eq(c.count, 0);
+	journal->destroy(journal);
+
+	a->destroy(a);
+	b->destroy(b);
+	free(path);
+}
+END_TEST
+
 Suite *journal_suite_create()
 {
 	Suite *s;
@@ -680,6 +793,11 @@ Suite *journal_suite_create()
 	tcase_add_test(tc, test_coalesce);
 	tcase_add_test(tc, test_failing);
 	tcase_add_test(tc, test_unusable_dir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("push");
+	tcase_add_checked_fixture(tc, setup_push, teardown_push);
+	tcase_add_test(tc, test_push_held);
 	suite_add_tcase(s, tc);
 	return s;
 }
