@@ -118,30 +118,50 @@ bool qcd_file_owner_ok(uid_t uid)
 	return uid == 0 || uid == geteuid() || uid == lib->caps->get_uid(lib->caps);
 }
 
+/*
+ * Described in header
+ */
+bool qcd_file_group_ok(gid_t gid)
+{
+	return gid && gid == lib->caps->get_gid(lib->caps);
+}
+
 /**
- * Give the temporary file the owner the file should have, see
- * qcd_file_save()
+ * Give the temporary file the owner, group and mode the file should have,
+ * see qcd_file_save()
  */
 static bool set_owner(char *path, int fd, bool replace)
 {
-	struct stat st;
-	uid_t uid = lib->caps->get_uid(lib->caps);
-	gid_t gid = lib->caps->get_gid(lib->caps);
+	struct stat st = {
+		.st_uid = geteuid(),
+		.st_gid = getegid(),
+		.st_mode = 0600,
+	};
 
-	if (replace && stat(path, &st) == 0)
+	if (!replace || stat(path, &st) != 0)
 	{
-		uid = st.st_uid;
-		gid = st.st_gid;
+		if (geteuid() != 0)
+		{
+			return TRUE;
+		}
+		if (lib->caps->get_gid(lib->caps))
+		{	/* root's, readable by charon's group: root reads it without
+			 * CAP_DAC_READ_SEARCH, which AppArmor profiles deny */
+			st.st_gid = lib->caps->get_gid(lib->caps);
+			st.st_mode = 0640;
+		}
+		else if (lib->caps->get_uid(lib->caps))
+		{
+			st.st_uid = lib->caps->get_uid(lib->caps);
+		}
 	}
-	else if (geteuid() != 0 || !uid)
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+		fchown(fd, st.st_uid, st.st_gid) != 0)
 	{
-		return TRUE;
+		return FALSE;
 	}
-	if (uid == geteuid() && (!gid || gid == getegid()))
-	{
-		return TRUE;
-	}
-	return fchown(fd, uid, gid ?: (gid_t)-1) == 0;
+	/* mkstemp() made it 0600 */
+	return (st.st_mode & 0640) == 0600 || fchmod(fd, st.st_mode & 0640) == 0;
 }
 
 /*

@@ -43,9 +43,10 @@ enum qcd_file_save_t {
  * Write a file of the plugin's state atomically, with mode 0600: to a
  * temporary file <path>.<pid>.XXXXXX, then renamed over path (replace) or
  * linked to it (create, which never replaces a file that appeared
- * meanwhile).  A replaced file keeps its owner; a new one written by root
- * belongs to charon's user if one is set (lib->caps), so that charon can
- * read it after dropping its privileges.  The temporary file is locked (flock) while it exists under
+ * meanwhile).  A replaced file keeps its owner, group and mode; a new one
+ * written by root is readable by charon's group (root's, mode 0640) if
+ * charon.group is set, else belongs to charon.user if that is set
+ * (lib->caps), so that charon can read it after dropping its privileges.  The temporary file is locked (flock) while it exists under
  * its name.  A crash leaves either the old file or the new one, and
  * maybe the temporary file, which qcd_file_remove_stale() cleans up.
  *
@@ -80,6 +81,15 @@ bool qcd_file_write_all(int fd, chunk_t data, off_t offset);
  * @return			TRUE if acceptable
  */
 bool qcd_file_owner_ok(uid_t uid);
+
+/**
+ * Whether a state file may be readable by a group: charon's group
+ * (charon.group, lib->caps), not root's.
+ *
+ * @param gid		group of the file
+ * @return			TRUE if acceptable
+ */
+bool qcd_file_group_ok(gid_t gid);
 
 /**
  * Remove temporary files that a writer killed between writing and renaming

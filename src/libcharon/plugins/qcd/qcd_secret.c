@@ -235,7 +235,8 @@ static bool check_stat(char *path, struct stat *st)
 			 lib->caps->get_uid(lib->caps), path);
 		return FALSE;
 	}
-	if (st->st_mode & (S_IRWXG | S_IRWXO))
+	if (st->st_mode & (S_IWGRP | S_IXGRP | S_IRWXO) ||
+		(st->st_mode & S_IRGRP && !qcd_file_group_ok(st->st_gid)))
 	{
 		DBG1(DBG_CFG, "qcd: refusing secret file '%s': accessible by group or "
 			 "others (mode %.4o); the secret may have leaked, fix with "

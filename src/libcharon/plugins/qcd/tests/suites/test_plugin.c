@@ -63,10 +63,10 @@ START_TEST(test_reload)
 	ck_assert(said("qcd: created secret file"));
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
-	/* and the status socket, for its owner only */
+	/* and the status socket, as charon's vici socket */
 	ck_assert_int_eq(stat(sock, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_mode & 0777, 0770);
 
 	/* a reload with the file gone keeps the secret in memory and creates
 	 * none: a new one would invalidate every token given out */

@@ -231,6 +231,44 @@ START_TEST(test_charon_user)
 }
 END_TEST
 
+START_TEST(test_charon_group)
+{
+	char *path = qcd_tests_path("qcd.secret");
+	gid_t gid = lib->caps->get_gid(lib->caps);
+	qcd_secret_t *secret;
+	struct stat st;
+
+	if (geteuid() != 0)
+	{	/* only root can give the file away */
+		return;
+	}
+	/* charon.group set: root's, readable by that group, so that root
+	 * reads it as its owner (no CAP_DAC_READ_SEARCH, which AppArmor
+	 * denies) and charon reloads it after dropping its privileges */
+	lib->caps->set_gid(lib->caps, 4711);
+	secret = qcd_secret_load(path, TRUE);
+	ck_assert(secret != NULL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_uid, 0);
+	ck_assert_int_eq(st.st_gid, 4711);
+	ck_assert_int_eq(st.st_mode & 0777, 0640);
+	/* rotation keeps owner, group and mode */
+	ck_assert(secret->rotate(secret, path));
+	secret->destroy(secret);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_gid, 4711);
+	ck_assert_int_eq(st.st_mode & 0777, 0640);
+	secret = qcd_secret_load(path, FALSE);
+	ck_assert(secret != NULL);
+	secret->destroy(secret);
+	/* readable by another group: refused */
+	lib->caps->set_gid(lib->caps, gid);
+	ck_assert(qcd_secret_load(path, FALSE) == NULL);
+	ck_assert_int_eq(chown(path, 0, gid), 0);
+	ck_assert(qcd_secret_load(path, FALSE) == NULL);
+}
+END_TEST
+
 START_TEST(test_symlink)
 {
 	char *path = qcd_tests_path("qcd.secret"), target[128];
@@ -408,6 +446,7 @@ Suite *secret_suite_create()
 	tcase_add_test(tc, test_trailing_data);
 	tcase_add_test(tc, test_wrong_owner);
 	tcase_add_test(tc, test_charon_user);
+	tcase_add_test(tc, test_charon_group);
 	tcase_add_test(tc, test_symlink);
 	tcase_add_test(tc, test_fifo);
 	suite_add_tcase(s, tc);

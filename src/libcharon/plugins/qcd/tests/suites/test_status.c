@@ -300,10 +300,10 @@ START_TEST(test_socket)
 	snprintf(uri, sizeof(uri), "unix://%s", path);
 	status = qcd_status_create(store, counters, token, NULL, TRUE, uri);
 	ck_assert(status != NULL);
-	/* for root and charon's user only */
+	/* as charon's vici socket: for charon's user and group only */
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_mode & 0777, 0770);
 	status->destroy(status);
 
 	/* a socket that can't be created is no status */
