@@ -65,6 +65,8 @@ prepare() {
 	done
 	if [ -z "${QCD_NO_VM:-}" ]; then
 		"$top/scripts/vm-test.sh" --prepare > "$top/build/prepare-vm.log" 2>&1
+		[ -z "$releases" ] || "$top/scripts/vm-test.sh" --release trixie --prepare \
+			> "$top/build/prepare-vm-trixie.log" 2>&1
 	fi
 }
 rm -f "$top"/build/prepare-*.log*
@@ -138,8 +140,12 @@ else
 	fi
 	wait "$prepare_pid"
 	if [ -z "${QCD_NO_VM:-}" ]; then
-		step "VM: scenarios with the kernel's IPsec, kernel-netlink (QCD_NO_VM=1 skips)" \
+		step "VM bookworm: the .deb under AppArmor, Debian's services, scenarios with the kernel's IPsec (QCD_NO_VM=1 skips)" \
 			"$top/scripts/vm-test.sh"
+		[ -z "$releases" ] ||
+			step "VM trixie: the .deb under AppArmor, Debian's services, the headline, push and charon.user scenarios" \
+				"$top/scripts/vm-test.sh" --release trixie ikev2/qcd-gateway-restart \
+					ikev2/qcd-push ikev2/qcd-charon-user
 	fi
 	step "benchmark smoke runs" bench_smoke
 fi

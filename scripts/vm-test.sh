@@ -1,20 +1,22 @@
 #!/bin/sh
 # Runs scenarios with the kernel's IPsec (kernel-netlink, ESP in the kernel)
-# in a virtual machine with Debian bookworm's kernel, since this machine's
+# in a virtual machine with Debian's kernel (bookworm's or trixie's), since this machine's
 # kernel has no ESP, on the system as users have it: the package installed
 # from its .deb (build/deb, made by scripts/package.sh if missing), Debian's
 # AppArmor profiles loaded in enforce mode, charon started by
 # strongswan-starter's 'ipsec start' and by charon-systemd; any AppArmor
 # denial for charon fails the run (testing/vm/apparmor).
 #
-# usage: scripts/vm-test.sh [--prepare | SCENARIO...]
-#   default: the scenarios listed in testing/vm/scenarios
+# usage: scripts/vm-test.sh [--release bookworm|trixie] [--prepare | SCENARIO...]
+#   default: bookworm, the scenarios listed in testing/vm/scenarios
+#   --release trixie: trixie's kernel, strongSwan and profiles, with the
+#            package of build/deb-trixie (scripts/package.sh --release trixie)
 #   --prepare: only make the cached root and image, boot nothing
 #
-# Makes once, and caches in build/cache/vm-bookworm/ (a root file system
+# Makes once, and caches in build/cache/vm-RELEASE/ (a root file system
 # made by debootstrap, with Debian's cloud kernel and strongSwan packages,
 # keyed by that package list: a change of it makes the root anew)
-# and build/cache/vm-bookworm.ext4 (an ext4 image of it, made with
+# and build/cache/vm-RELEASE.ext4 (an ext4 image of it, made with
 # mke2fs -d, no loop device needed); a second run finds them.  Each run puts
 # the freshly built plugin (scripts/build.sh) and testing/ on a second
 # disk, mounted in the guest at this repository's path, boots the guest
@@ -25,9 +27,19 @@
 # not finish within QCD_VM_DEADLINE seconds (1800).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+release=bookworm
+if [ "${1:-}" = --release ]; then
+	release=${2:?}
+	shift 2
+fi
+case "$release" in
+	bookworm) debdir=$top/build/deb ;;
+	trixie) debdir=$top/build/deb-trixie ;;
+	*) echo "vm-test: release bookworm or trixie" >&2; exit 1 ;;
+esac
 cache=$top/build/cache
-root=$cache/vm-bookworm
-image=$cache/vm-bookworm.ext4
+root=$cache/vm-$release
+image=$cache/vm-$release.ext4
 mirror=http://deb.debian.org/debian
 deadline=${QCD_VM_DEADLINE:-1800}
 say() { printf 'vm-test: %s\n' "$*"; }
@@ -41,27 +53,31 @@ for tool in qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap \
 done
 
 packages="linux-image-cloud-amd64 initramfs-tools kmod strongswan-charon
-	strongswan-swanctl strongswan-starter charon-systemd apparmor
+	strongswan-swanctl strongswan-starter apparmor
 	libcharon-extra-plugins libstrongswan-standard-plugins
 	iproute2 iputils-ping tcpdump procps python3 openssl util-linux"
+# since trixie, charon-systemd conflicts with strongswan-charon, whose
+# charon the scenarios run
+[ "$release" != bookworm ] || packages="$packages charon-systemd"
 # the package list and the strongSwan version the host's apt offers, so that
 # a Debian update, which our .deb then depends on, makes the root anew
-key=$(printf '%s\n' bookworm $packages \
+key=$(printf '%s\n' "$release" $packages \
 	"$(apt-cache policy strongswan-charon 2>/dev/null | sed -n 's/ *Candidate: //p')" |
 	sha256sum | cut -c1-16)
 
 # the guest's root, once
 if [ "$(cat "$root/.qcd-ready" 2>/dev/null)" != "$key" ]; then
-	say "debootstrap bookworm with Debian's kernel and strongSwan into $root (a few minutes, once)"
+	say "debootstrap $release with Debian's kernel and strongSwan into $root (a few minutes, once)"
 	rm -rf "$root" "$image"
 	mkdir -p "$root"
-	debootstrap --variant=minbase bookworm "$root" "$mirror" \
-		> "$cache/vm-debootstrap.log" 2>&1 ||
-		{ say "debootstrap failed, see build/cache/vm-debootstrap.log"; exit 1; }
+	debootstrap --variant=minbase "$release" "$root" "$mirror" \
+		> "$cache/vm-$release-debootstrap.log" 2>&1 ||
+		{ say "debootstrap failed, see build/cache/vm-$release-debootstrap.log"; exit 1; }
+	rm -f "$root/etc/apt/sources.list.d/"*
 	cat > "$root/etc/apt/sources.list" <<SRC
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+deb $mirror $release main
+deb $mirror $release-updates main
+deb http://deb.debian.org/debian-security $release-security main
 SRC
 	printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 	chmod +x "$root/usr/sbin/policy-rc.d"
@@ -70,8 +86,8 @@ SRC
 		export DEBIAN_FRONTEND=noninteractive &&
 		apt-get update -qq && apt-get dist-upgrade -y -qq &&
 		apt-get install -y -qq --no-install-recommends $2 &&
-		apt-get clean"' _ "$root" "$(echo $packages)" > "$cache/vm-apt.log" 2>&1 ||
-		{ say "apt failed in the guest's root, see build/cache/vm-apt.log"; exit 1; }
+		apt-get clean"' _ "$root" "$(echo $packages)" > "$cache/vm-$release-apt.log" 2>&1 ||
+		{ say "apt failed in the guest's root, see build/cache/vm-$release-apt.log"; exit 1; }
 	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
 	echo "$key" > "$root/.qcd-ready"
 fi
@@ -89,11 +105,15 @@ say "ok: guest with $(basename "$kernel"), strongSwan $(chroot "$root" dpkg-quer
 [ "${1:-}" != "--prepare" ] || exit 0
 
 # this run's disk: the package and testing/, at $top
-deb=$(ls "$top"/build/deb/strongswan-plugin-qcd_*_amd64.deb 2>/dev/null | head -n 1)
+deb=$(ls "$debdir"/strongswan-plugin-qcd_*_amd64.deb 2>/dev/null | head -n 1)
 if [ -z "$deb" ] || [ -n "$(find "$top/src" "$top/debian" "$top/conf" -newer "$deb" -print -quit)" ]; then
-	say "building the package (scripts/package.sh)"
-	"$top/scripts/package.sh" >/dev/null || { say "package build failed"; exit 1; }
-	deb=$(ls "$top"/build/deb/strongswan-plugin-qcd_*_amd64.deb | head -n 1)
+	say "building the package (scripts/package.sh for $release)"
+	if [ "$release" = bookworm ]; then
+		"$top/scripts/package.sh" >/dev/null
+	else
+		"$top/scripts/package.sh" --release "$release" >/dev/null
+	fi || { say "package build failed"; exit 1; }
+	deb=$(ls "$debdir"/strongswan-plugin-qcd_*_amd64.deb | head -n 1)
 fi
 say "package $(basename "$deb")"
 run=$top/build/vm/$(date +%Y%m%d-%H%M%S)

@@ -186,7 +186,7 @@ CONF
 			# QCD_NS_SECRET=create: the secret made as the package's postinst
 			# makes it, for charons that may not create it (AppArmor)
 			[ "${QCD_NS_SECRET:-}" != create ] ||
-				ns_cmd "$h" "qcd-secret --create >/dev/null" || return 1
+				ns_cmd "$h" "qcd-secret --create >/dev/null 2>&1" || return 1
 			return 0
 		fi
 		sleep 0.05
