@@ -123,7 +123,14 @@ bool qcd_file_owner_ok(uid_t uid)
  */
 bool qcd_file_group_ok(gid_t gid)
 {
-	return gid && gid == lib->caps->get_gid(lib->caps);
+	char *group;
+
+	/* only with charon.group set: without it, get_gid() is the group we
+	 * run as, whose other members have no business with the secret */
+	group = lib->settings->get_str(lib->settings, "%s.group",
+				lib->settings->get_str(lib->settings, "charon.group", NULL),
+				lib->ns);
+	return group && *group && gid && gid == lib->caps->get_gid(lib->caps);
 }
 
 /**

@@ -83,8 +83,8 @@ bool qcd_file_write_all(int fd, chunk_t data, off_t offset);
 bool qcd_file_owner_ok(uid_t uid);
 
 /**
- * Whether a state file may be readable by a group: charon's group
- * (charon.group, lib->caps), not root's.
+ * Whether a state file may be readable by a group: charon's group, if
+ * charon.group is set (lib->caps), never root's.
  *
  * @param gid		group of the file
  * @return			TRUE if acceptable

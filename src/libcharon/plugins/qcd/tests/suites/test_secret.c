@@ -245,6 +245,7 @@ START_TEST(test_charon_group)
 	/* charon.group set: root's, readable by that group, so that root
 	 * reads it as its owner (no CAP_DAC_READ_SEARCH, which AppArmor
 	 * denies) and charon reloads it after dropping its privileges */
+	lib->settings->set_str(lib->settings, "charon.group", "qcdtest");
 	lib->caps->set_gid(lib->caps, 4711);
 	secret = qcd_secret_load(path, TRUE);
 	ck_assert(secret != NULL);
@@ -261,9 +262,13 @@ START_TEST(test_charon_group)
 	secret = qcd_secret_load(path, FALSE);
 	ck_assert(secret != NULL);
 	secret->destroy(secret);
-	/* readable by another group: refused */
+	/* readable by another group, or without charon.group: refused */
 	lib->caps->set_gid(lib->caps, gid);
 	ck_assert(qcd_secret_load(path, FALSE) == NULL);
+	lib->settings->set_str(lib->settings, "charon.group", "");
+	lib->caps->set_gid(lib->caps, 4711);
+	ck_assert(qcd_secret_load(path, FALSE) == NULL);
+	lib->caps->set_gid(lib->caps, gid);
 	ck_assert_int_eq(chown(path, 0, gid), 0);
 	ck_assert(qcd_secret_load(path, FALSE) == NULL);
 }
