@@ -53,6 +53,11 @@ case "$release" in
 esac
 autopkgtest=no
 [ "${1:-}" != "--autopkgtest" ] || autopkgtest=yes
+# one run per release at a time: a second one waits for the first, which
+# would otherwise find its files gone from under it
+mkdir -p "$top/build"
+exec 8>"$out.lock"
+flock 8
 
 "$top/scripts/setup-release.sh" --root-only "$release" >/dev/null
 "$top/scripts/setup-release.sh" --build-root "$release" >/dev/null
