@@ -385,6 +385,7 @@ qcd_status_t *qcd_status_create(qcd_store_t *store, qcd_counters_t *counters,
 								bool taker, char *uri)
 {
 	private_qcd_status_t *this;
+	mode_t mask;
 
 	INIT(this,
 		.public = {
@@ -405,15 +406,21 @@ qcd_status_t *qcd_status_create(qcd_store_t *store, qcd_counters_t *counters,
 
 	if (uri && *uri)
 	{
+		/* strongSwan 6.1's stream service leaves its umask set when bind()
+		 * fails; ours is read by setting a stricter one for a moment */
+		mask = umask(S_IRWXG | S_IRWXO);
+		umask(mask);
 		this->service = lib->streams->create_service(lib->streams, uri, 10);
 		if (!this->service)
 		{
+			umask(mask);
 			DBG1(DBG_CFG, "qcd: creating status socket '%s' failed", uri);
 			destroy(this);
 			return NULL;
 		}
-		/* as charon's own sockets (vici, lookip): 0770, charon's user and
-		 * group; it tells no token or secret.  A chmod after the stream
+		/* as charon's own sockets (vici, lookip): for charon's user and
+		 * group (0770 up to 6.0, 0660 since 6.1); it tells no token or
+		 * secret.  A chmod after the stream
 		 * service gave it to charon.user would need CAP_FOWNER, which
 		 * Debian's AppArmor profile denies */
 		this->service->on_accept(this->service, (stream_service_cb_t)on_accept,
