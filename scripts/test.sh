@@ -58,6 +58,12 @@ release_unit_tests() {
 releases="trixie forky"
 [ -z "${QCD_NO_RELEASES:-}" ] || releases=
 prepare() {
+	# the bookworm package's roots first: its group comes first (it waits
+	# on their locks meanwhile)
+	for r in bookworm $releases; do
+		"$top/scripts/setup-release.sh" --root-only "$r" >/dev/null 2>&1
+		"$top/scripts/setup-release.sh" --build-root "$r" >/dev/null 2>&1
+	done
 	for r in $releases; do
 		"$top/scripts/setup-release.sh" "$r" > "$top/build/prepare-$r.log" 2>&1 &&
 			echo ok > "$top/build/prepare-$r.log.rc" ||
