@@ -40,17 +40,12 @@ esac
 cache=$top/build/cache
 root=$cache/vm-$release
 image=$cache/vm-$release.ext4
-mirror=http://deb.debian.org/debian
 deadline=${QCD_VM_DEADLINE:-1800}
 say() { printf 'vm-test: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { say "must run as root"; exit 1; }
 
-for tool in qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap \
-			mke2fs:e2fsprogs debugfs:e2fsprogs; do
-	command -v "${tool%%:*}" >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends "${tool#*:}" >/dev/null
-done
+. "$top/scripts/vm-lib.sh"
+vm_tools
 
 packages="linux-image-cloud-amd64 initramfs-tools kmod strongswan-charon
 	strongswan-swanctl strongswan-starter apparmor
@@ -59,38 +54,10 @@ packages="linux-image-cloud-amd64 initramfs-tools kmod strongswan-charon
 # since trixie, charon-systemd conflicts with strongswan-charon, whose
 # charon the scenarios run
 [ "$release" != bookworm ] || packages="$packages charon-systemd"
-# the package list and the strongSwan version the host's apt offers, so that
-# a Debian update, which our .deb then depends on, makes the root anew
-key=$(printf '%s\n' "$release" $packages \
-	"$(apt-cache policy strongswan-charon 2>/dev/null | sed -n 's/ *Candidate: //p')" |
-	sha256sum | cut -c1-16)
-
-# the guest's root, once
-if [ "$(cat "$root/.qcd-ready" 2>/dev/null)" != "$key" ]; then
-	say "debootstrap $release with Debian's kernel and strongSwan into $root (a few minutes, once)"
-	rm -rf "$root" "$image"
-	mkdir -p "$root"
-	debootstrap --variant=minbase "$release" "$root" "$mirror" \
-		> "$cache/vm-$release-debootstrap.log" 2>&1 ||
-		{ say "debootstrap failed, see build/cache/vm-$release-debootstrap.log"; exit 1; }
-	rm -f "$root/etc/apt/sources.list.d/"*
-	cat > "$root/etc/apt/sources.list" <<SRC
-deb $mirror $release main
-deb $mirror $release-updates main
-deb http://deb.debian.org/debian-security $release-security main
-SRC
-	printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
-	chmod +x "$root/usr/sbin/policy-rc.d"
-	unshare -m sh -c 'mount -t proc proc "$1/proc" && mount -t sysfs sysfs "$1/sys" &&
-		mount --rbind /dev "$1/dev" && chroot "$1" sh -c "
-		export DEBIAN_FRONTEND=noninteractive &&
-		apt-get update -qq && apt-get dist-upgrade -y -qq &&
-		apt-get install -y -qq --no-install-recommends $2 &&
-		apt-get clean"' _ "$root" "$(echo $packages)" > "$cache/vm-$release-apt.log" 2>&1 ||
-		{ say "apt failed in the guest's root, see build/cache/vm-$release-apt.log"; exit 1; }
-	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
-	echo "$key" > "$root/.qcd-ready"
-fi
+# the guest's root, once (scripts/vm-lib.sh)
+# (a new root is newer than the image, which is then made anew)
+vm_root "$release" "$root" "$packages" | sed 's/^/vm-test: /'
+[ -f "$root/.qcd-ready" ] || exit 1
 if [ ! -f "$image" ] || [ "$root/.qcd-ready" -nt "$image" ] ||
    ! cmp -s "$top/testing/vm/init" "$root/sbin/qcd-vm-init"; then
 	install -m 755 "$top/testing/vm/init" "$root/sbin/qcd-vm-init"
