@@ -70,7 +70,7 @@ typedef struct {
 	qcd_journal_entry_t entry;
 	/** its slot in the file */
 	u_int slot;
-	/** inherited and pushed, freed at the end of the round */
+	/** inherited and done with, freed at the end of push() */
 	bool done;
 } sa_t;
 
@@ -415,35 +415,35 @@ METHOD(qcd_journal_t, push, u_int,
 {
 	enumerator_t *enumerator;
 	sa_t *sa;
-	u_int done = 0, removed = 0, left;
+	u_int offered = 0, left;
 
 	/* the callback runs without our lock: it may take charon's locks.  The
-	 * entries keep their slots meanwhile; entries done with are only
-	 * marked, and removed below, as only we change the list */
+	 * entries keep their slots meanwhile, as only we change the list */
 	enumerator = this->inherited->create_enumerator(this->inherited);
-	while (done < max && enumerator->enumerate(enumerator, &sa))
+	while (offered < max && enumerator->enumerate(enumerator, &sa))
 	{
-		if (cb(data, &sa->entry))
-		{
-			sa->done = TRUE;
-			done++;
-		}
+		sa->done = cb(data, &sa->entry);
+		offered++;
 	}
 	enumerator->destroy(enumerator);
 
+	/* remove the offered entries done with and queue the others behind
+	 * those not offered yet: the next call offers those first, so that a
+	 * pusher limited to max entries per call reaches every entry */
 	this->mutex->lock(this->mutex);
-	enumerator = this->inherited->create_enumerator(this->inherited);
-	while (removed < done && enumerator->enumerate(enumerator, &sa))
+	while (offered--)
 	{
+		this->inherited->remove_first(this->inherited, (void**)&sa);
 		if (sa->done)
 		{
-			this->inherited->remove_at(this->inherited, enumerator);
 			free_slot(this, sa->slot);
 			sa_destroy(sa);
-			removed++;
+		}
+		else
+		{
+			this->inherited->insert_last(this->inherited, sa);
 		}
 	}
-	enumerator->destroy(enumerator);
 	left = this->inherited->get_count(this->inherited);
 	this->mutex->unlock(this->mutex);
 	return left;

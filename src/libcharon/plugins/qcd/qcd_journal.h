@@ -55,7 +55,8 @@ struct qcd_journal_entry_t {
  *
  * @param data		user data
  * @param entry		inherited entry
- * @return			TRUE if the entry is done with, FALSE to keep it
+ * @return			TRUE if the entry is done with, FALSE to keep it for a
+ *					later call
  */
 typedef bool (*qcd_journal_push_cb_t)(void *data, qcd_journal_entry_t *entry);
 
@@ -148,12 +149,13 @@ struct qcd_journal_t {
 	void (*remove)(qcd_journal_t *this, u_int uid);
 
 	/**
-	 * Offer inherited entries to a callback, which may send at most max.
-	 * Entries it is done with are removed.  Not reentrant: one pusher.
+	 * Offer inherited entries to a callback, at most max of them, each
+	 * once.  Entries it is done with are removed, the others offered again
+	 * after all the rest.  Not reentrant: one pusher.
 	 *
 	 * @param cb		callback
 	 * @param data		user data for cb
-	 * @param max		most entries cb may be done with
+	 * @param max		most entries to offer
 	 * @return			number of inherited entries left
 	 */
 	u_int (*push)(qcd_journal_t *this, qcd_journal_push_cb_t cb, void *data,

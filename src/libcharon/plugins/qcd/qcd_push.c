@@ -26,20 +26,26 @@ typedef struct {
 	qcd_journal_t *journal;
 	/** sends the pushes */
 	qcd_responder_t *responder;
-	/** pacing */
+	/** pacing of the entries offered, pushed or not */
 	qcd_bucket_t bucket;
-	/** pushes per second */
+	/** entries offered per second */
 	u_int rate;
 	/** monotonic time in ms of the start */
 	uint64_t start;
-	/** give up at this monotonic time in ms */
+	/** after this monotonic time in ms, entries without config are dropped */
 	uint64_t deadline;
-	/** IKE_SAs offered to the responder and taken, in this round */
+	/** entries offered in this round */
+	u_int offered;
+	/** IKE_SAs pushed, in all rounds */
 	u_int pushed;
-	/** ... and in all rounds */
-	u_int total;
 	/** IKE_SAs not pushed as charon holds them, in all rounds */
 	u_int held;
+	/** IKE_SAs dropped for want of a config, in all rounds */
+	u_int dropped;
+	/** entries found without config since one was last done with */
+	u_int unconfigured;
+	/** entries left after the last round */
+	u_int left;
 	/** checked whether charon runs in an HA cluster */
 	bool cluster_checked;
 } push_t;
@@ -91,22 +97,32 @@ static bool held(qcd_journal_entry_t *entry)
 }
 
 /**
- * Offer one entry to the responder
+ * Offer one entry to the responder.  Entries whose peer has no config yet
+ * are kept for a later round until the deadline, checked here, so that a
+ * long round drops none that has one
  */
 static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 {
+	this->offered++;
 	if (held(entry))
 	{
 		this->held++;
-		return TRUE;
 	}
-	if (this->responder->push(this->responder, entry))
+	else if (this->responder->push(this->responder, entry))
 	{
 		this->pushed++;
-		this->total++;
-		return TRUE;
 	}
-	return FALSE;
+	else if (qcd_bucket_now() >= this->deadline)
+	{
+		this->dropped++;
+	}
+	else
+	{
+		this->unconfigured++;
+		return FALSE;
+	}
+	this->unconfigured = 0;
+	return TRUE;
 }
 
 /**
@@ -115,7 +131,7 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 static job_requeue_t push_job(push_t *this)
 {
 	uint64_t now = qcd_bucket_now();
-	u_int budget = UINT_MAX, left, dropped, wait;
+	u_int budget = QCD_PUSH_ROUND, left, wait;
 
 	if (!this->cluster_checked)
 	{	/* once all plugins are loaded */
@@ -136,38 +152,47 @@ static job_requeue_t push_job(push_t *this)
 						  max(this->rate * QCD_PUSH_TICK / 1000, 1), now);
 		budget = this->bucket.tokens / 1000;
 	}
-	this->pushed = 0;
-	left = this->journal->push(this->journal, (void*)push_one, this, budget);
-	if (this->rate)
-	{	/* what the round took */
-		this->bucket.tokens -= min(this->bucket.tokens,
-								   (uint64_t)this->pushed * 1000);
+	if (now >= this->deadline && this->unconfigured >= this->left)
+	{	/* every entry left had no config when last offered: drop them all
+		 * at once, not one per offer */
+		this->dropped += this->journal->forget_inherited(this->journal);
+		left = 0;
 	}
-	if (!left)
-	{
-		if (this->total)
+	else
+	{	/* every entry costs, pushed or not: a round asks the backends for
+		 * the configs of at most that many peers */
+		this->offered = 0;
+		left = this->journal->push(this->journal, (void*)push_one, this,
+								   budget);
+		if (this->rate)
 		{
-			DBG1(DBG_NET, "qcd: pushed %u journaled IKE_SA(s) to their peers "
-				 "in %ums", this->total, (u_int)(now - this->start));
+			this->bucket.tokens -= min(this->bucket.tokens,
+									   (uint64_t)this->offered * 1000);
 		}
-		if (this->held)
-		{	/* e.g. all of them, when we rejoin an HA partner that took
-			 * them over while we were down */
-			DBG1(DBG_NET, "qcd: not pushing for %u journaled IKE_SA(s) "
-				 "charon holds (the HA plugin synced them from its partner)",
-				 this->held);
-		}
-		return JOB_REQUEUE_NONE;
+		this->left = left;
 	}
-	if (now >= this->deadline)
+	if (left)
 	{
-		dropped = this->journal->forget_inherited(this->journal);
+		return JOB_RESCHEDULE_MS(QCD_PUSH_TICK);
+	}
+	if (this->pushed)
+	{
+		DBG1(DBG_NET, "qcd: pushed %u journaled IKE_SA(s) to their peers "
+			 "in %ums", this->pushed, (u_int)(now - this->start));
+	}
+	if (this->held)
+	{	/* e.g. all of them, when we rejoin an HA partner that took them
+		 * over while we were down */
+		DBG1(DBG_NET, "qcd: not pushing for %u journaled IKE_SA(s) charon "
+			 "holds (the HA plugin synced them from its partner)", this->held);
+	}
+	if (this->dropped)
+	{
 		DBG1(DBG_NET, "qcd: push timeout, no config loaded for the peers of "
 			 "%u journaled IKE_SA(s); they detect the restart at their next "
-			 "DPD", dropped);
-		return JOB_REQUEUE_NONE;
+			 "DPD", this->dropped);
 	}
-	return JOB_RESCHEDULE_MS(QCD_PUSH_TICK);
+	return JOB_REQUEUE_NONE;
 }
 
 /*
@@ -183,6 +208,7 @@ void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
 		.responder = responder,
 		.rate = rate,
 		.start = qcd_bucket_now(),
+		.left = UINT_MAX,
 	);
 	this->deadline = this->start + timeout * 1000ULL;
 	lib->processor->queue_job(lib->processor, (job_t*)callback_job_create(

@@ -29,17 +29,23 @@
 /** Most pushes per second, as many as a journal may hold */
 #define QCD_PUSH_RATE_MAX QCD_JOURNAL_MAX_ENTRIES
 
+/** Most entries offered per round without a rate: 50,000 per second */
+#define QCD_PUSH_ROUND 1000
+
 /**
  * Start push recovery after a start: a job offers the journal's inherited
- * IKE_SAs to the responder, at most rate per second, until all are pushed
- * or timeout seconds have passed; the rest is then dropped.
+ * IKE_SAs to the responder, at most rate per second, until each is pushed,
+ * held by charon, or dropped: those whose peer still has no config timeout
+ * seconds after the start.  Entries with a config are pushed however long
+ * that takes.
  *
  * The job is owned by the scheduler, which charon flushes before it
  * unloads plugins.
  *
  * @param journal	journal with the inherited IKE_SAs
  * @param responder	responder that pushes
- * @param rate		pushes per second, 0 for no limit
+ * @param rate		entries offered per second, 0 for QCD_PUSH_ROUND per
+ *					round
  * @param timeout	seconds to wait for configs of the peers
  */
 void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,

@@ -666,6 +666,8 @@ static linked_list_t *jobs;
 static ike_sa_t *held_sa;
 static u_int offered;
 static uint64_t offered_spi;
+/** the peer of this entry has no config, if set */
+static host_t *unconfigured;
 
 METHOD(processor_t, queue_job, void, processor_t *this, job_t *job)
 {
@@ -687,6 +689,10 @@ METHOD(ike_sa_manager_t, checkin, void, ike_sa_manager_t *this,
 METHOD(qcd_responder_t, offer, bool, qcd_responder_t *this,
 	   qcd_journal_entry_t *entry)
 {
+	if (unconfigured && unconfigured->ip_equals(unconfigured, entry->remote))
+	{
+		return FALSE;
+	}
 	offered++;
 	offered_spi = entry->spi_i;
 	return TRUE;
@@ -708,10 +714,12 @@ static void setup_push()
 	charon->ike_sa_manager = &manager;
 	held_sa = NULL;
 	offered = 0;
+	unconfigured = NULL;
 }
 
 static void teardown_push()
 {
+	DESTROY_IF(unconfigured);
 	charon->ike_sa_manager = charon_manager;
 	lib->processor = charon_processor;
 	jobs->destroy_offset(jobs, offsetof(job_t, destroy));
@@ -767,6 +775,161 @@ START_TEST(test_push_held)
 }
 END_TEST
 
+/**
+ * Journal n IKE_SAs with peers from 198.18.0.0/15, restart, start pushing
+ */
+static qcd_journal_t *journal_restarted(char *path, u_int n, u_int rate,
+										u_int timeout)
+{
+	static qcd_responder_t responder;
+	qcd_journal_t *journal;
+	ike_sa_t *ike_sa;
+	char peer[32];
+	u_int i;
+
+	journal = qcd_journal_create(path, 0);
+	for (i = 0; i < n; i++)
+	{
+		snprintf(peer, sizeof(peer), "198.18.%u.%u", i / 250, i % 250 + 1);
+		ike_sa = sa(i + 1, i + 1, FALSE, peer);
+		journal->add(journal, ike_sa);
+		ike_sa->destroy(ike_sa);
+	}
+	ck_assert(journal->flush(journal));
+	journal->destroy(journal);
+	journal = qcd_journal_create(path, 0);
+	responder = (qcd_responder_t){ .push = _offer };
+	qcd_push_start(journal, &responder, rate, timeout);
+	return journal;
+}
+
+/**
+ * Run the push job's rounds, QCD_PUSH_TICK apart, at most max of them;
+ * the most entries a round took in *most
+ */
+static u_int run_rounds(u_int max, u_int *most)
+{
+	job_requeue_t requeue;
+	u_int rounds = 0, before;
+	job_t *job;
+
+	ck_assert_int_eq(jobs->get_count(jobs), 1);
+	jobs->remove_first(jobs, (void**)&job);
+	*most = 0;
+	do
+	{
+		before = offered;
+		requeue = job->execute(job);
+		*most = max(*most, offered - before);
+		rounds++;
+		if (requeue.type != JOB_REQUEUE_TYPE_NONE)
+		{
+			usleep(QCD_PUSH_TICK * 1000);
+		}
+	}
+	while (requeue.type != JOB_REQUEUE_TYPE_NONE && rounds < max);
+	ck_assert(requeue.type == JOB_REQUEUE_TYPE_NONE);
+	job->destroy(job);
+	return rounds;
+}
+
+START_TEST(test_push_paced)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+	u_int rounds, most;
+
+	/* more entries than the pace pushes before push_timeout, which
+	 * applies only to entries without config: all are pushed, at most
+	 * rate * QCD_PUSH_TICK per round (#19: with a rate of 1,000 and a
+	 * timeout of 2 s, 2,020 of 5,000 were pushed, the rest dropped) */
+	journal = journal_restarted(path, 2500, 50000, 0);
+	rounds = run_rounds(100, &most);
+	ck_assert_int_eq(offered, 2500);
+	ck_assert_int_le(most, 50000 * QCD_PUSH_TICK / 1000);
+	ck_assert_int_ge(rounds, 3);
+	ck_assert_int_eq(qcd_tests_logged("qcd: pushed 2500 journaled IKE_SA(s) "
+									  "to their peers", FALSE), 1);
+	ck_assert(!qcd_tests_logged("push timeout", FALSE));
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_push_unlimited_rounds)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+	u_int rounds, most;
+
+	/* no rate: still at most QCD_PUSH_ROUND entries per round */
+	journal = journal_restarted(path, 2500, 0, 60);
+	rounds = run_rounds(100, &most);
+	ck_assert_int_eq(offered, 2500);
+	ck_assert_int_eq(most, QCD_PUSH_ROUND);
+	ck_assert_int_eq(rounds, 3);
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_push_unconfigured)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+	job_requeue_t requeue;
+	job_t *job;
+	u_int i;
+
+	/* one of three peers has no config yet: the others are pushed in the
+	 * first round, it is offered again in each round, once, and pushed
+	 * when its config is loaded */
+	unconfigured = host_create_from_string("198.18.0.2", 0);
+	journal = journal_restarted(path, 3, 0, 60);
+	jobs->remove_first(jobs, (void**)&job);
+	for (i = 0; i < 5; i++)
+	{
+		requeue = job->execute(job);
+		ck_assert(requeue.type == JOB_REQUEUE_TYPE_SCHEDULE);
+		ck_assert_int_eq(offered, 2);
+	}
+	unconfigured->destroy(unconfigured);
+	unconfigured = NULL;
+	requeue = job->execute(job);
+	ck_assert(requeue.type == JOB_REQUEUE_TYPE_NONE);
+	ck_assert(offered_spi == htobe64(2));
+	ck_assert_int_eq(qcd_tests_logged("qcd: pushed 3 journaled IKE_SA(s) "
+									  "to their peers", FALSE), 1);
+	ck_assert(!qcd_tests_logged("push timeout", FALSE));
+	job->destroy(job);
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_push_timeout)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+	collect_t c = { .n = 0 };
+	u_int most;
+
+	/* past push_timeout, only the entry without config is dropped, and
+	 * said so once */
+	unconfigured = host_create_from_string("198.18.0.2", 0);
+	journal = journal_restarted(path, 3, 0, 0);
+	run_rounds(10, &most);
+	ck_assert_int_eq(offered, 2);
+	ck_assert_int_eq(qcd_tests_logged("qcd: pushed 2 journaled IKE_SA(s) "
+									  "to their peers", FALSE), 1);
+	ck_assert_int_eq(qcd_tests_logged("qcd: push timeout, no config loaded "
+						"for the peers of 1 journaled IKE_SA(s)", FALSE), 1);
+	ck_assert_int_eq(journal->push(journal, (void*)collect, &c, 10), 0);
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
 Suite *journal_suite_create()
 {
 	Suite *s;
@@ -798,6 +961,10 @@ Suite *journal_suite_create()
 	tc = tcase_create("push");
 	tcase_add_checked_fixture(tc, setup_push, teardown_push);
 	tcase_add_test(tc, test_push_held);
+	tcase_add_test(tc, test_push_paced);
+	tcase_add_test(tc, test_push_unlimited_rounds);
+	tcase_add_test(tc, test_push_unconfigured);
+	tcase_add_test(tc, test_push_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
