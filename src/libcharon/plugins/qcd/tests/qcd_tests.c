@@ -205,6 +205,8 @@ void qcd_tests_cleanup()
 	ignore_result(system(cmd));
 }
 
+#ifdef QCD_TESTS_CHECK
+
 /**
  * Initialize libstrongswan and libcharon once for all tests, with the
  * crypto plugins of the installed strongSwan
@@ -237,21 +239,10 @@ int main(int argc, char *argv[])
 	int failed;
 
 	init();
-	runner = srunner_create(secret_suite_create());
-	srunner_add_suite(runner, token_suite_create());
-	srunner_add_suite(runner, reply_suite_create());
-	srunner_add_suite(runner, limiter_suite_create());
-	srunner_add_suite(runner, store_suite_create());
-	srunner_add_suite(runner, journal_suite_create());
-	srunner_add_suite(runner, message_suite_create());
-	srunner_add_suite(runner, verifier_suite_create());
-	srunner_add_suite(runner, responder_suite_create());
-	srunner_add_suite(runner, connect_manager_suite_create());
-	srunner_add_suite(runner, listener_suite_create());
-	srunner_add_suite(runner, plugin_suite_create());
-	srunner_add_suite(runner, status_suite_create());
-	srunner_add_suite(runner, init_race_suite_create());
-	srunner_add_suite(runner, stress_suite_create());
+	runner = srunner_create(NULL);
+#define TEST_SUITE(x) srunner_add_suite(runner, x());
+#include "qcd_suites.h"
+#undef TEST_SUITE
 	/* no fork: the library is initialized once */
 	srunner_set_fork_status(runner, CK_NOFORK);
 	srunner_run_all(runner, CK_NORMAL);
@@ -262,3 +253,53 @@ int main(int argc, char *argv[])
 	library_deinit();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+#else /* QCD_TESTS_CHECK */
+
+#include <test_runner.h>
+
+static test_configuration_t tests[] = {
+#define TEST_SUITE(x) \
+	{ .suite = x, },
+#include "qcd_suites.h"
+#undef TEST_SUITE
+	{ .suite = NULL, }
+};
+
+/**
+ * Initialize charon and load the plugins before each test
+ */
+static bool test_runner_init(bool init)
+{
+	if (init)
+	{
+		char *plugins, *plugindir;
+
+		libcharon_init();
+		plugins = getenv("TESTS_PLUGINS") ?:
+					lib->settings->get_str(lib->settings,
+										"tests.load", PLUGINS);
+		plugindir = lib->settings->get_str(lib->settings,
+										"tests.plugindir", PLUGINDIR);
+		plugin_loader_add_plugindirs(plugindir, plugins);
+		if (!lib->plugins->load(lib->plugins, plugins))
+		{
+			return FALSE;
+		}
+	}
+	else
+	{
+		lib->processor->set_threads(lib->processor, 0);
+		lib->processor->cancel(lib->processor);
+		lib->plugins->unload(lib->plugins);
+		libcharon_deinit();
+	}
+	return TRUE;
+}
+
+int main(int argc, char *argv[])
+{
+	return test_runner_run("qcd", tests, test_runner_init);
+}
+
+#endif /* QCD_TESTS_CHECK */
