@@ -152,6 +152,10 @@ else
 			step "VM trixie: the .deb under AppArmor, Debian's services, the headline, push and charon.user scenarios" \
 				"$top/scripts/vm-test.sh" --release trixie ikev2/qcd-gateway-restart \
 					ikev2/qcd-push ikev2/qcd-charon-user
+		# strongSwan 6.0.1's do-tests, unchanged, on bookworm guests
+		[ -n "${QCD_NO_TESTBED:-}" ] ||
+			step "strongSwan's KVM testbed harness (do-tests) on qemu guests, the exported scenarios (QCD_NO_TESTBED=1 skips)" \
+				"$top/scripts/testbed.sh"
 	fi
 	step "benchmark smoke runs" bench_smoke
 fi
