@@ -44,14 +44,20 @@ bench_charon_usage() {
 		awk -v hz=$(getconf CLK_TCK) "{ printf \"%.2f\n\", (\$14 + \$15) / hz }" /proc/$pid/stat'
 }
 
+# bench_udp_drops HOST: UDP datagrams the host's kernel dropped for a full
+# receive buffer (a charon that does not read its sockets fast enough)
+bench_udp_drops() {
+	ip netns exec "$ns_prefix-$1" awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp
+}
+
 bench_load="random nonce openssl pem pkcs1 x509 pubkey kdf hmac sha1 sha2 aes gcm kernel-libipsec kernel-netlink socket-default vici updown"
 
-# bench_addresses N: N distinct client addresses, all RFC 5737 ones but
-# the gateway's 192.0.2.1 and 198.51.100.1 and carol's 203.0.113.100: at
-# most 759
+# bench_addresses N: N distinct client addresses from 198.18.0.0/15, the
+# block RFC 2544 reserves for benchmarks (RFC 5737 has room for only 759
+# clients beside the test hosts), inside the benchmark's namespaces only
 bench_addresses() {
-	{ seq -f '192.0.2.%g' 2 254; seq -f '198.51.100.%g' 2 254
-	  seq -f '203.0.113.%g' 1 254 | grep -vx 203.0.113.100; } | head -n "$1"
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n && i < 130048; i++)
+		printf "198.%d.%d.%d\n", 18 + int(i / 65024), int(i % 65024 / 254), i % 254 + 1 }'
 }
 
 # bench_conf DIR N QCD(yes|no) [GATEWAY-SETTINGS] [CLIENT-SETTINGS]
@@ -107,7 +113,7 @@ CONF
 	if [ "$addrs" = distinct ]; then
 		mapfile -t local_addrs < <(bench_addresses "$n")
 		[ "${#local_addrs[@]}" = "$n" ] ||
-			{ echo "only ${#local_addrs[@]} RFC 5737 addresses for $n clients" >&2; return 1; }
+			{ echo "only ${#local_addrs[@]} addresses for $n clients" >&2; return 1; }
 		bench_addresses "$n" > "$dir/carol/addresses"
 	fi
 	{
@@ -155,11 +161,7 @@ bench_hosts() {
 		if [ "$h" = carol ] && [ -s "$dir/carol/addresses" ]; then
 			sed 's:.*:addr add &/32 dev eth0:' "$dir/carol/addresses" |
 				ip -n "$ns_prefix-carol" -batch - || return 1
-			# moon's inner /24 on lo would make the whole /24 local to it
-			ip -n "$ns_prefix-moon" addr del 198.51.100.1/24 dev lo &&
-			ip -n "$ns_prefix-moon" addr add 198.51.100.1/32 dev lo &&
-			ip -n "$ns_prefix-moon" route replace 198.51.100.0/24 dev eth0 &&
-			ip -n "$ns_prefix-moon" route replace 203.0.113.0/24 dev eth0 || return 1
+			ip -n "$ns_prefix-moon" route replace 198.18.0.0/15 dev eth0 || return 1
 		fi
 		# one malloc arena: RSS then grows with what is allocated, not with
 		# how allocations spread over per-thread arenas

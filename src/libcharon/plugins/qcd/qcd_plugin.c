@@ -166,6 +166,8 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 			qcd_push_start(this->journal, this->responder,
 				min(qcd_limiter_get_option("push_rate", 1000),
 					QCD_PUSH_RATE_MAX),
+				qcd_limiter_get_option("push_half_open",
+									   qcd_push_half_open_default()),
 				lib->settings->get_time(lib->settings,
 						"%s.plugins.qcd.push_timeout", 60, lib->ns));
 		}

@@ -30,6 +30,11 @@ typedef struct {
 	qcd_bucket_t bucket;
 	/** entries offered per second */
 	u_int rate;
+	/** most half-open IKE_SAs for which to push more, 0 for no limit */
+	u_int half_open;
+	/** IKE_SAs pushed in the last round, whose peers may not be half-open
+	 * with us yet */
+	u_int in_flight;
 	/** monotonic time in ms of the start */
 	uint64_t start;
 	/** after this monotonic time in ms, entries without config are dropped */
@@ -66,6 +71,52 @@ static u_int cluster_wait()
 						"%s.plugins.ha.heartbeat_delay", 1000, lib->ns) +
 		   lib->settings->get_int(lib->settings,
 						"%s.plugins.ha.heartbeat_timeout", 2100, lib->ns);
+}
+
+/*
+ * Described in header
+ */
+u_int qcd_push_half_open_default()
+{
+	u_int value = QCD_PUSH_HALF_OPEN, cookies = 0, limit;
+
+	if (lib->settings->get_bool(lib->settings, "%s.dos_protection", TRUE,
+								lib->ns))
+	{
+		cookies = lib->settings->get_int(lib->settings,
+							"%s.cookie_threshold", value, lib->ns);
+	}
+	limit = lib->settings->get_int(lib->settings,
+							"%s.init_limit_half_open", 0, lib->ns);
+	if (cookies > 0 && cookies < value)
+	{
+		value = cookies;
+	}
+	if (limit > 0 && limit < value)
+	{
+		value = limit;
+	}
+	return value;
+}
+
+/**
+ * Pushes the gateway can take in this round: each makes a peer set up an
+ * IKE_SA with us, half-open until its IKE_AUTH is done.  A burst larger
+ * than the gateway works off overflows its socket's receive buffer, and the
+ * peers whose requests are lost wait for their retransmission (4 s)
+ */
+static u_int half_open_room(push_t *this)
+{
+	u_int busy;
+
+	if (!this->half_open)
+	{
+		return UINT_MAX;
+	}
+	busy = charon->ike_sa_manager->get_half_open_count(
+								charon->ike_sa_manager, NULL, TRUE) +
+		   this->in_flight;
+	return busy < this->half_open ? this->half_open - busy : 0;
 }
 
 /**
@@ -131,7 +182,7 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 static job_requeue_t push_job(push_t *this)
 {
 	uint64_t now = qcd_bucket_now();
-	u_int budget = QCD_PUSH_ROUND, left, wait;
+	u_int budget = QCD_PUSH_ROUND, left, wait, pushed;
 
 	if (!this->cluster_checked)
 	{	/* once all plugins are loaded */
@@ -152,6 +203,7 @@ static job_requeue_t push_job(push_t *this)
 						  max(this->rate * QCD_PUSH_TICK / 1000, 1), now);
 		budget = this->bucket.tokens / 1000;
 	}
+	budget = min(budget, half_open_room(this));
 	if (now >= this->deadline && this->unconfigured >= this->left)
 	{	/* every entry left had no config when last offered: drop them all
 		 * at once, not one per offer */
@@ -162,8 +214,10 @@ static job_requeue_t push_job(push_t *this)
 	{	/* every entry costs, pushed or not: a round asks the backends for
 		 * the configs of at most that many peers */
 		this->offered = 0;
+		pushed = this->pushed;
 		left = this->journal->push(this->journal, (void*)push_one, this,
 								   budget);
+		this->in_flight = this->pushed - pushed;
 		if (this->rate)
 		{
 			this->bucket.tokens -= min(this->bucket.tokens,
@@ -199,7 +253,7 @@ static job_requeue_t push_job(push_t *this)
  * Described in header
  */
 void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
-					u_int rate, u_int timeout)
+					u_int rate, u_int half_open, u_int timeout)
 {
 	push_t *this;
 
@@ -207,6 +261,7 @@ void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
 		.journal = journal,
 		.responder = responder,
 		.rate = rate,
+		.half_open = half_open,
 		.start = qcd_bucket_now(),
 		.left = UINT_MAX,
 	);

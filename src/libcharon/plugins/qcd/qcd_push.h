@@ -32,6 +32,10 @@
 /** Most entries offered per round without a rate: 50,000 per second */
 #define QCD_PUSH_ROUND 1000
 
+/** Default for push_half_open, as charon's for cookie_threshold: a burst
+ * of that many IKE_SA_INITs fits into a socket's default receive buffer */
+#define QCD_PUSH_HALF_OPEN 30
+
 /**
  * Start push recovery after a start: a job offers the journal's inherited
  * IKE_SAs to the responder, at most rate per second, until each is pushed,
@@ -46,9 +50,21 @@
  * @param responder	responder that pushes
  * @param rate		entries offered per second, 0 for QCD_PUSH_ROUND per
  *					round
+ * @param half_open	push only while charon has fewer half-open IKE_SAs
+ *					as responder, 0 for no limit
  * @param timeout	seconds to wait for configs of the peers
  */
 void qcd_push_start(qcd_journal_t *journal, qcd_responder_t *responder,
-					u_int rate, u_int timeout);
+					u_int rate, u_int half_open, u_int timeout);
+
+/**
+ * Default for push_half_open: QCD_PUSH_HALF_OPEN, or charon's
+ * cookie_threshold or init_limit_half_open if lower, above which charon
+ * demands cookies (an extra round trip for each peer) or refuses
+ * IKE_SA_INITs.
+ *
+ * @return			most half-open IKE_SAs, 0 for no limit
+ */
+u_int qcd_push_half_open_default();
 
 #endif /** QCD_PUSH_H_ @}*/

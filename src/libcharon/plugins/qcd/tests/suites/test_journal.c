@@ -686,6 +686,16 @@ METHOD(ike_sa_manager_t, checkin, void, ike_sa_manager_t *this,
 {
 }
 
+/** half-open IKE_SAs charon has */
+static u_int half_open;
+
+METHOD(ike_sa_manager_t, get_half_open_count, u_int, ike_sa_manager_t *this,
+	   host_t *ip, bool responder_only)
+{
+	ck_assert(!ip && responder_only);
+	return half_open;
+}
+
 METHOD(qcd_responder_t, offer, bool, qcd_responder_t *this,
 	   qcd_journal_entry_t *entry)
 {
@@ -710,7 +720,9 @@ static void setup_push()
 	manager = (ike_sa_manager_t){
 		.checkout = _checkout,
 		.checkin = _checkin,
+		.get_half_open_count = _get_half_open_count,
 	};
+	half_open = 0;
 	charon->ike_sa_manager = &manager;
 	held_sa = NULL;
 	offered = 0;
@@ -748,7 +760,7 @@ START_TEST(test_push_held)
 	b->set_state(b, IKE_PASSIVE);
 	held_sa = b;
 	journal = qcd_journal_create(path, 0);
-	qcd_push_start(journal, &responder, 0, 60);
+	qcd_push_start(journal, &responder, 0, 0, 60);
 	ck_assert_int_eq(jobs->get_count(jobs), 1);
 	jobs->remove_first(jobs, (void**)&job);
 	do
@@ -779,7 +791,7 @@ END_TEST
  * Journal n IKE_SAs with peers from 198.18.0.0/15, restart, start pushing
  */
 static qcd_journal_t *journal_restarted(char *path, u_int n, u_int rate,
-										u_int timeout)
+										u_int half_open, u_int timeout)
 {
 	static qcd_responder_t responder;
 	qcd_journal_t *journal;
@@ -799,7 +811,7 @@ static qcd_journal_t *journal_restarted(char *path, u_int n, u_int rate,
 	journal->destroy(journal);
 	journal = qcd_journal_create(path, 0);
 	responder = (qcd_responder_t){ .push = _offer };
-	qcd_push_start(journal, &responder, rate, timeout);
+	qcd_push_start(journal, &responder, rate, half_open, timeout);
 	return journal;
 }
 
@@ -843,7 +855,7 @@ START_TEST(test_push_paced)
 	 * applies only to entries without config: all are pushed, at most
 	 * rate * QCD_PUSH_TICK per round (#19: with a rate of 1,000 and a
 	 * timeout of 2 s, 2,020 of 5,000 were pushed, the rest dropped) */
-	journal = journal_restarted(path, 2500, 50000, 0);
+	journal = journal_restarted(path, 2500, 50000, 0, 0);
 	rounds = run_rounds(100, &most);
 	ck_assert_int_eq(offered, 2500);
 	ck_assert_int_le(most, 50000 * QCD_PUSH_TICK / 1000);
@@ -863,11 +875,48 @@ START_TEST(test_push_unlimited_rounds)
 	u_int rounds, most;
 
 	/* no rate: still at most QCD_PUSH_ROUND entries per round */
-	journal = journal_restarted(path, 2500, 0, 60);
+	journal = journal_restarted(path, 2500, 0, 0, 60);
 	rounds = run_rounds(100, &most);
 	ck_assert_int_eq(offered, 2500);
 	ck_assert_int_eq(most, QCD_PUSH_ROUND);
 	ck_assert_int_eq(rounds, 3);
+	journal->destroy(journal);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_push_half_open)
+{
+	char *path = strdup(qcd_tests_path("qcd.journal"));
+	qcd_journal_t *journal;
+	job_requeue_t requeue;
+	job_t *job;
+
+	/* at most 10 half-open: with 4 from others, 6 pushes; in the next
+	 * round those 6 may not have reached us yet: none; then 6 again */
+	half_open = 4;
+	journal = journal_restarted(path, 20, 0, 10, 60);
+	jobs->remove_first(jobs, (void**)&job);
+	requeue = job->execute(job);
+	ck_assert(requeue.type == JOB_REQUEUE_TYPE_SCHEDULE);
+	ck_assert_int_eq(offered, 6);
+	requeue = job->execute(job);
+	ck_assert_int_eq(offered, 6);
+	requeue = job->execute(job);
+	ck_assert_int_eq(offered, 12);
+	/* busy with others: no push */
+	half_open = 12;
+	requeue = job->execute(job);
+	requeue = job->execute(job);
+	ck_assert_int_eq(offered, 12);
+	ck_assert(requeue.type == JOB_REQUEUE_TYPE_SCHEDULE);
+	half_open = 0;
+	while (requeue.type != JOB_REQUEUE_TYPE_NONE)
+	{
+		requeue = job->execute(job);
+	}
+	ck_assert_int_eq(offered, 20);
+	job->destroy(job);
 	journal->destroy(journal);
 	free(path);
 }
@@ -885,7 +934,7 @@ START_TEST(test_push_unconfigured)
 	 * first round, it is offered again in each round, once, and pushed
 	 * when its config is loaded */
 	unconfigured = host_create_from_string("198.18.0.2", 0);
-	journal = journal_restarted(path, 3, 0, 60);
+	journal = journal_restarted(path, 3, 0, 0, 60);
 	jobs->remove_first(jobs, (void**)&job);
 	for (i = 0; i < 5; i++)
 	{
@@ -917,7 +966,7 @@ START_TEST(test_push_timeout)
 	/* past push_timeout, only the entry without config is dropped, and
 	 * said so once */
 	unconfigured = host_create_from_string("198.18.0.2", 0);
-	journal = journal_restarted(path, 3, 0, 0);
+	journal = journal_restarted(path, 3, 0, 0, 0);
 	run_rounds(10, &most);
 	ck_assert_int_eq(offered, 2);
 	ck_assert_int_eq(qcd_tests_logged("qcd: pushed 2 journaled IKE_SA(s) "
@@ -963,6 +1012,7 @@ Suite *journal_suite_create()
 	tcase_add_test(tc, test_push_held);
 	tcase_add_test(tc, test_push_paced);
 	tcase_add_test(tc, test_push_unlimited_rounds);
+	tcase_add_test(tc, test_push_half_open);
 	tcase_add_test(tc, test_push_unconfigured);
 	tcase_add_test(tc, test_push_timeout);
 	suite_add_tcase(s, tc);
