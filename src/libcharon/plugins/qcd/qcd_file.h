@@ -46,9 +46,10 @@ enum qcd_file_save_t {
  * meanwhile).  A replaced file keeps its owner, group and mode; a new one
  * written by root is readable by charon's group (root's, mode 0640) if
  * charon.group is set, else belongs to charon.user if that is set
- * (lib->caps), so that charon can read it after dropping its privileges.  The temporary file is locked (flock) while it exists under
- * its name.  A crash leaves either the old file or the new one, and
- * maybe the temporary file, which qcd_file_remove_stale() cleans up.
+ * (lib->caps), so that charon can read it after dropping its privileges.
+ * The temporary file is locked (flock) while it exists under its name.
+ * A crash leaves either the old file or the new one, and maybe the
+ * temporary file, which qcd_file_remove_stale() cleans up.
  *
  * @param path		file to write
  * @param what		what the file is, for log messages

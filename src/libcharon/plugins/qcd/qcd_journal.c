@@ -690,7 +690,8 @@ static sa_t *decode_slot(u_char *pos)
 			.initiator = pos[16] & FLAG_INITIATOR,
 			.local = host_create_from_chunk(family, chunk_create(pos + 24, len),
 											untoh16(pos + 18)),
-			.remote = host_create_from_chunk(family, chunk_create(pos + 40, len),
+			.remote = host_create_from_chunk(family,
+											 chunk_create(pos + 40, len),
 											 untoh16(pos + 20)),
 		},
 	);

@@ -124,10 +124,11 @@ static void send_token(private_qcd_listener_t *this, ike_sa_t *ike_sa,
 			/* rekey response: token for the new SA (R4.3-2); first request
 			 * on an SA whose rekey we initiated (R4.3-3) */
 			if (this->store->take_owed(this->store, ike_sa->get_id(ike_sa),
-							message->get_exchange_type(message) == CREATE_CHILD_SA &&
-							!message->get_request(message), &spi_i, &spi_r))
+					message->get_exchange_type(message) == CREATE_CHILD_SA &&
+					!message->get_request(message), &spi_i, &spi_r))
 			{
-				spis = ike_sa_id_create(IKEV2_MAJOR_VERSION, spi_i, spi_r, TRUE);
+				spis = ike_sa_id_create(IKEV2_MAJOR_VERSION, spi_i, spi_r,
+										TRUE);
 				add_token(this, ike_sa, message, spis);
 				spis->destroy(spis);
 			}

@@ -297,7 +297,7 @@ static void send_reply(qcd_reply_t *reply,
 	memwipe(tokens, QCD_SECRET_GENERATIONS * QCD_TOKEN_LEN);
 	charon->sender->send(charon->sender,
 					packet_create_from_data(src->clone(src), dst->clone(dst),
-											chunk_clone(chunk_create(buf, len))));
+									chunk_clone(chunk_create(buf, len))));
 	memwipe(buf, len);
 }
 

@@ -96,8 +96,8 @@ static void update_fingerprint(private_qcd_secret_t *this)
 	hasher = lib->crypto->create_hasher(lib->crypto, HASH_SHA256);
 	if (hasher && hasher->get_hash(hasher, get(this, 0), hash))
 	{
-		snprintf(this->fingerprint, sizeof(this->fingerprint), "%.2x%.2x%.2x%.2x",
-				 hash[0], hash[1], hash[2], hash[3]);
+		snprintf(this->fingerprint, sizeof(this->fingerprint),
+				 "%.2x%.2x%.2x%.2x", hash[0], hash[1], hash[2], hash[3]);
 	}
 	DESTROY_IF(hasher);
 }
@@ -138,8 +138,9 @@ static qcd_file_save_t save(private_qcd_secret_t *this, char *path,
 	buf[4] = FORMAT_VERSION;
 	buf[5] = this->count;
 	memcpy(buf + HEADER_LEN, this->secrets, QCD_SECRET_LEN * this->count);
-	result = qcd_file_save(path, "secret file", chunk_create(buf,
-						HEADER_LEN + QCD_SECRET_LEN * this->count), replace, TRUE);
+	result = qcd_file_save(path, "secret file",
+				chunk_create(buf, HEADER_LEN + QCD_SECRET_LEN * this->count),
+				replace, TRUE);
 	memwipe(buf, sizeof(buf));
 	return result;
 }

@@ -82,7 +82,8 @@ METHOD(qcd_token_t, set_secret, bool,
 		prf[i] = lib->crypto->create_prf(lib->crypto, PRF_HMAC_SHA2_256);
 		if (!prf[i] || !prf[i]->set_key(prf[i], secret->get(secret, i)))
 		{
-			DBG1(DBG_CFG, "qcd: HMAC-SHA-256 not available, cannot make tokens");
+			DBG1(DBG_CFG, "qcd: HMAC-SHA-256 not available, cannot make "
+				 "tokens");
 			DESTROY_IF(prf[i]);
 			while (i--)
 			{

@@ -184,8 +184,9 @@ static job_requeue_t delete_lost(lost_t *this)
 	this->verifier->counters->inc(this->verifier->counters, QCD_DELETES);
 	state = ike_sa->get_state(ike_sa);
 	DBG1(DBG_IKE, "qcd: peer %H lost IKE_SA %s[%u] (verified QCD token), "
-		 "deleting it and its CHILD_SAs silently", ike_sa->get_other_host(ike_sa),
-		 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
+		 "deleting it and its CHILD_SAs silently",
+		 ike_sa->get_other_host(ike_sa), ike_sa->get_name(ike_sa),
+		 ike_sa->get_unique_id(ike_sa));
 	/* exactly what a DPD timeout does, so dpd_action applies (R3-11) */
 	ike_sa->reestablish(ike_sa);
 	if (state != IKE_CONNECTING && state != IKE_REKEYED)
@@ -348,8 +349,9 @@ METHOD(qcd_verifier_t, process, bool,
 			.verifier = this,
 		);
 		lib->processor->queue_job(lib->processor,
-			(job_t*)callback_job_create_with_prio((callback_job_cb_t)check_alive,
-					lost, (callback_job_cleanup_t)lost_destroy, NULL,
+			(job_t*)callback_job_create_with_prio(
+					(callback_job_cb_t)check_alive, lost,
+					(callback_job_cleanup_t)lost_destroy, NULL,
 					JOB_PRIO_MEDIUM));
 		return TRUE;
 	}
@@ -361,9 +363,10 @@ METHOD(qcd_verifier_t, process, bool,
 	{	/* no response, nothing happens to the SA (R4.5-8, R9.1-6) */
 		if (throttle(this, LOG_FAILED, &count))
 		{
-			DBG1(DBG_IKE, "qcd: ignoring unprotected reply with %d QCD token(s) "
-				 "from %#H for IKE SPIs %.16"PRIx64"_i %.16"PRIx64"_r: %N"
-				 "%s(%u such replies)", reply.count, src, be64toh(reply.spi_i),
+			DBG1(DBG_IKE, "qcd: ignoring unprotected reply with %d QCD "
+				 "token(s) from %#H for IKE SPIs %.16"PRIx64"_i "
+				 "%.16"PRIx64"_r: %N%s(%u such replies)", reply.count, src,
+				 be64toh(reply.spi_i),
 				 be64toh(reply.spi_r), qcd_match_names, result,
 				 result == QCD_MATCH_NUDGE ? ", not checking it (nudge = no) " :
 				 " ", count);
@@ -380,8 +383,9 @@ METHOD(qcd_verifier_t, process, bool,
 		.verifier = this,
 	);
 	lib->processor->queue_job(lib->processor,
-			(job_t*)callback_job_create_with_prio((callback_job_cb_t)delete_lost,
-					lost, (callback_job_cleanup_t)lost_destroy, NULL,
+			(job_t*)callback_job_create_with_prio(
+					(callback_job_cb_t)delete_lost, lost,
+					(callback_job_cleanup_t)lost_destroy, NULL,
 					JOB_PRIO_HIGH));
 	return TRUE;
 }
