@@ -31,7 +31,7 @@ ns_prefix=qcd$$
 # of scripts/vm-test.sh)
 ns_kernel=${ns_kernel:-libipsec}
 
-# ns_init RUNDIR [debian|upstream|installed|trixie|forky]: choose the
+# ns_init RUNDIR [debian|upstream|series|installed|trixie|forky]: choose the
 # charon and the plugin, prepare its plugins: Debian's charon or upstream's
 # with the freshly built plugin, Debian's charon with the plugin as
 # installed (the strongswan-plugin-qcd package), or a Debian release's
@@ -54,6 +54,9 @@ ns_init() {
 		upstream)
 			ns_ipsecdir=$ns_top/build/cache/upstream/lib/ipsec
 			ns_plugin=$ns_top/build/obj-upstream/.libs/libstrongswan-qcd.so ;;
+		series)	# pristine 6.1.0 with the upstream series, plugin in the tree
+			ns_ipsecdir=$ns_top/build/cache/series/prefix/lib/ipsec
+			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so ;;
 		installed)
 			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
 			ns_secret_tool=/usr/sbin/qcd-secret ;;
