@@ -123,8 +123,9 @@ static struct {
 	int allowed[THREADS];
 } race;
 
-static void *race_thread(intptr_t i)
+static void *race_thread(void *arg)
 {
+	intptr_t i = (intptr_t)arg;
 	while (time_monotonic(NULL) < race.end)
 	{
 		race.allowed[i] += race.limiter->allow(race.limiter, race.src);

@@ -329,8 +329,9 @@ END_TEST
  * What charon's workers do meanwhile: IKE_SAs come, get tokens and go, and
  * events are counted
  */
-static void *worker(intptr_t t)
+static void *worker(void *arg)
 {
+	intptr_t t = (intptr_t)arg;
 	qcd_store_info_t info;
 	ike_sa_id_t *id;
 	u_int uid;

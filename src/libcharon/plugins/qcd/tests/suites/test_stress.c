@@ -46,8 +46,9 @@ static chunk_t tok = chunk_from_chars(
  * Store: SAs come, get tokens, are matched, rekeyed and go, each thread
  * with its own SPIs and unique IDs, all in one table
  */
-static void *store_thread(intptr_t t)
+static void *store_thread(void *arg)
 {
+	intptr_t t = (intptr_t)arg;
 	ike_sa_id_t *id, *new, *out;
 	qcd_reply_t reply;
 	u_int uid;
@@ -84,7 +85,7 @@ static void *store_thread(intptr_t t)
 /**
  * Token: compute while another thread reloads the secret
  */
-static void *token_thread(intptr_t t)
+static void *token_thread(void *arg)
 {
 	u_char out[QCD_TOKEN_LEN];
 	ike_sa_id_t *id;
@@ -102,7 +103,7 @@ static void *token_thread(intptr_t t)
 /**
  * Reload: what the plugin does on 'swanctl --reload-settings'
  */
-static void *reload_thread(intptr_t t)
+static void *reload_thread(void *arg)
 {
 	qcd_secret_t *secret;
 	int i;
@@ -120,7 +121,7 @@ static void *reload_thread(intptr_t t)
 /**
  * Limiter: every thread from the same source
  */
-static void *limiter_thread(intptr_t t)
+static void *limiter_thread(void *arg)
 {
 	host_t *src = host_create_from_string("192.0.2.1", 0);
 	int i;
