@@ -85,6 +85,9 @@ for f in do-tests testing.conf ssh_config hosts config css images \
 done
 "$top/testing/export-kvm" --check "$tb/src" > "$tb/export.log" 2>&1 ||
 	{ sed 's/^/testbed: /' "$tb/export.log"; say "FAIL: export-kvm --check"; exit 1; }
+"$top/testing/export-kvm" --selftest "$tb/src" >> "$tb/export.log" 2>&1 ||
+	{ sed 's/^/testbed: /' "$tb/export.log"; say "FAIL: export-kvm --selftest"; exit 1; }
+"$top/testing/export-kvm" "$tb/src" >/dev/null
 sed 's/^/testbed: /' "$tb/export.log"
 if [ $# -gt 0 ]; then
 	tests="$*"
@@ -96,7 +99,7 @@ for t in $tests; do
 	[ -f "$tb/src/testing/tests/$t/test.conf" ] || { say "no exported scenario $t"; exit 1; }
 	hosts="$hosts $(sed -n 's/^VIRTHOSTS="\(.*\)"/\1/p' "$tb/src/testing/tests/$t/test.conf")"
 done
-hosts=$(printf '%s\n' $hosts | sort -u | tr '\n' ' ')
+hosts=$(printf '%s\n' $hosts | sort -u | tr '\n' ' ' | sed 's/ $//')
 if [ -n "$broken" ]; then
 	first=$(printf '%s\n' $tests | head -n 1)
 	h=$(printf '%s\n' $hosts | head -n 1)
@@ -119,7 +122,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-say "booting$hosts with $accel in network namespace $ns"
+say "booting $hosts with $accel in network namespace $ns"
 t0=$(date +%s)
 "$top/testing/testbed/guests" start "$ns" "$tb/run/guests" "$image" "$kernel" "$initrd" \
 	"$accel" "$swan" $hosts
