@@ -13,12 +13,14 @@
 #   --matrix       also build gcc and clang, monolithic, DEBUG_LEVEL -1
 #   --no-check     skip make check
 #   --no-scenarios skip the scenarios
+#   --scenarios L  run only these scenarios (group/name, space separated)
 #   --bench        also run testing/bench/mass-recovery --distinct
 #
 # The built tree is cached in build/cache/series/, keyed by the tarball, the
 # series and the configuration: a run with an unchanged series only runs
 # the tests.  Results go to build/upstream/results.txt.
 set -euo pipefail
+main() {
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=$(readlink -f "$top/build/cache")
 series=$cache/series
@@ -33,7 +35,7 @@ jobs=-j2
 say() { printf 'upstream-series: %s\n' "$*" | tee -a "$out/results.txt"; }
 die() { say "FAILED: $*"; exit 1; }
 
-generate_only=0 before=0 matrix=0 check=1 scenarios=1 bench=0
+generate_only=0 before=0 matrix=0 check=1 scenarios=1 bench=0 only=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--generate) generate_only=1 ;;
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 		--matrix) matrix=1 ;;
 		--no-check) check=0 ;;
 		--no-scenarios) scenarios=0 ;;
+		--scenarios) only=$2; shift ;;
 		--bench) bench=1 ;;
 		*) echo "usage: $0 [--generate] [--before] [--matrix] [--no-check] [--no-scenarios] [--bench]" >&2
 		   exit 2 ;;
@@ -166,6 +169,18 @@ if [ -f "$up/qcd/glue-tests.diff" ]; then
 	 git add -A src/libcharon/plugins/qcd configure.ac src/libcharon/Makefile.am &&
 	 git commit -q -F "$up/qcd/commit-tests.txt") || die "tests patch"
 fi
+# the scenarios, exported for the KVM testbed by testing/export-kvm
+if [ -f "$up/qcd/commit-scenarios.txt" ]; then
+	"$top/testing/export-kvm" "$gen" >"$out/export-kvm.log" 2>&1 &&
+	"$top/testing/export-kvm" --check "$gen" >>"$out/export-kvm.log" 2>&1 ||
+		die "testing/export-kvm, see build/upstream/export-kvm.log"
+	(cd "$gen" &&
+	 sed -i 's/^\t--enable-counters \\$/\t--enable-counters \\\n\t--enable-qcd \\/' \
+		testing/scripts/recipes/013_strongswan.mk &&
+	 grep -q -- '--enable-qcd' testing/scripts/recipes/013_strongswan.mk &&
+	 git add -A testing/tests testing/scripts/recipes/013_strongswan.mk &&
+	 git commit -q -F "$up/qcd/commit-scenarios.txt") || die "scenarios patch"
+fi
 (cd "$gen" && lint $(find src/libcharon/plugins/qcd -name "*.[ch]")) ||
 	say "warning: style (see above)"
 (cd "$gen" && git format-patch -q --cover-letter -o "$out" "$(git rev-list --max-parents=0 HEAD)"..HEAD)
@@ -184,11 +199,12 @@ say "series: $(ls "$out"/*.patch | wc -l) files in build/upstream/ (with the cov
 ls "$out"/*.patch | sed 's|.*/|  |' | tee -a "$out/results.txt"
 
 # 2. apply it to the pristine release the way a maintainer would
-key=$( (echo "$tarsum"; cat "$out"/0[0-9][0-9][1-9]-*.patch) | sha256sum | cut -c1-16)
+patches=$(ls "$out"/*.patch | grep -v '/0000-cover-letter.patch$')
+key=$( (echo "$tarsum"; cat $patches) | sha256sum | cut -c1-16)
 check_tree=$series/applied
 rm -rf "$check_tree"
 git clone -q "$base" "$check_tree"
-(cd "$check_tree" && git am -q "$out"/0[0-9][0-9][1-9]-*.patch) || die "git am of the series"
+(cd "$check_tree" && git am -q $patches) || die "git am of the series"
 say "git am: the series applies to pristine $(basename "$tarball") (series $key)"
 [ $generate_only = 1 ] && exit 0
 
@@ -206,7 +222,24 @@ build() {
 flags="--disable-gmp --enable-openssl --enable-kernel-libipsec --with-systemdsystemunitdir=no --enable-qcd --enable-leak-detective"
 tree=$series/tree
 prefix=$series/prefix
-if [ "$(cat "$tree/.qcd-key" 2>/dev/null)" != "$key $flags" ]; then
+head=$(git -C "$check_tree" rev-parse HEAD)
+if [ "$(cat "$tree/.qcd-key" 2>/dev/null)" = "$key $flags" ]; then
+	say "build: cached for series $key"
+elif [ "$(cat "$tree/.qcd-flags" 2>/dev/null)" = "$flags" ] &&
+     old=$(cat "$tree/.qcd-head" 2>/dev/null) &&
+     git -C "$tree" fetch -q "$check_tree" HEAD &&
+     git -C "$tree" diff --binary "$old" FETCH_HEAD | git -C "$tree" apply; then
+	# the series changed: apply the difference to the built tree and
+	# rebuild what it touches (automake/autoconf rerun as needed)
+	git -C "$tree" update-ref HEAD FETCH_HEAD
+	say "building the patched tree incrementally (series changed)"
+	start=$(date +%s)
+	(cd "$tree" && nice -n 10 make $jobs >make.log 2>&1 &&
+	 make install >install.log 2>&1) || die "build, see $tree/make.log"
+	echo "$head" > "$tree/.qcd-head"
+	echo "$key $flags" > "$tree/.qcd-key"
+	say "build: ok in $(( $(date +%s) - start )) s, incremental"
+else
 	say "building the patched tree (default configuration, leak detective)"
 	rm -rf "$tree" && cp -a "$check_tree" "$tree"
 	t=$(build "$tree" --prefix="$prefix" --libexecdir="$prefix/lib" \
@@ -214,18 +247,25 @@ if [ "$(cat "$tree/.qcd-key" 2>/dev/null)" != "$key $flags" ]; then
 		die "build, see $tree/{configure,make}.log"
 	rm -rf "$prefix"
 	(cd "$tree" && make install >install.log 2>&1) || die "make install"
+	echo "$flags" > "$tree/.qcd-flags"
+	echo "$head" > "$tree/.qcd-head"
 	echo "$key $flags" > "$tree/.qcd-key"
 	say "build: ok in ${t} s ($flags)"
-else
-	say "build: cached for series $key"
 fi
 [ -f "$prefix/lib/ipsec/plugins/libstrongswan-qcd.so" ] || die "no qcd plugin installed"
 
-if [ $check = 1 ]; then
+if [ $check = 1 ] && [ "$(cat "$tree/.qcd-check" 2>/dev/null)" = "$key" ]; then
+	say "make check: passed before for series $key ($(cat "$tree/.qcd-check-time") s), not run again"
+elif [ $check = 1 ]; then
 	start=$(date +%s)
-	if (cd "$tree" && nice -n 10 make $jobs check >check.log 2>&1); then
-		say "make check: ok in $(( $(date +%s) - start )) s, leak detective on"
+	# -k: every test program runs, whatever failed before it
+	if (cd "$tree" && nice -n 10 make -k $jobs check >check.log 2>&1); then
+		echo $(( $(date +%s) - start )) > "$tree/.qcd-check-time"
+		echo "$key" > "$tree/.qcd-check"
+		say "make check: ok in $(cat "$tree/.qcd-check-time") s, leak detective on"
 	else
+		say "make check: failed after $(( $(date +%s) - start )) s:"
+		grep "^FAIL: \|^ERROR: " "$tree/check.log" | tee -a "$out/results.txt"
 		die "make check, see $tree/check.log"
 	fi
 	grep -h "^Passed all\|^Passed [0-9]" "$tree"/src/*/tests/*.log \
@@ -279,9 +319,14 @@ fi
 
 if [ $scenarios = 1 ]; then
 	"$top/scripts/build.sh" >/dev/null   # qcd-secret for the scenarios
-	if "$top/testing/ns-do-tests" --charon series >"$out/scenarios.log" 2>&1; then
-		say "scenarios: $(grep -c '^ok\|: ok' "$out/scenarios.log" || true) ok, see build/upstream/scenarios.log"
+	start=$(date +%s)
+	# the hosts' /etc/strongswan.conf (the tree's default is in the prefix),
+	# and no leak detective in charon (it is for make check)
+	if STRONGSWAN_CONF=/etc/strongswan.conf LEAK_DETECTIVE_DISABLE=1 \
+		"$top/testing/ns-do-tests" --charon series $only >"$out/scenarios.log" 2>&1; then
+		say "scenarios: $(grep -c PASS "$out/scenarios.log" || true) passed in $(( $(date +%s) - start )) s, see build/upstream/scenarios.log"
 	else
+		grep "FAIL" "$out/scenarios.log" | tee -a "$out/results.txt" || true
 		tail -n 20 "$out/scenarios.log"
 		die "scenarios, see build/upstream/scenarios.log"
 	fi
@@ -293,3 +338,5 @@ if [ $bench = 1 ]; then
 	tail -n 5 "$out/bench.log" | tee -a "$out/results.txt"
 fi
 say "done"
+}
+main "$@"
