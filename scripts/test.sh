@@ -91,7 +91,8 @@ bench_smoke() {
 	ok=0
 	for b in "recovery -n 1 $short" "mass-recovery -n 20 $short" \
 			 "mass-recovery -n 20 --distinct --modes push $short" \
-			 "overhead -n 20 -r 1" "flood --seconds 2" "journal -n 1000 -s 2"; do
+			 "overhead -n 20 -r 1" "flood --seconds 2" "journal -n 1000 -s 2" \
+			 "push -n 1000"; do
 		if "$top/testing/bench/"$b > "$top/build/bench-smoke.out" 2>&1; then
 			echo "ok    testing/bench/$b"
 		else

@@ -28,6 +28,9 @@
  *    the writer ran;
  *  - the time to read N entries at start.
  * usage: journal-bench N CHANGES_PER_SECOND SECONDS FOLDER
+ *
+ * With --write N FILE, it only writes a journal of N IKE_SAs between
+ * 192.0.2.1 and distinct peers, for testing/bench/push.
  */
 
 #define _GNU_SOURCE /* syncfs() */
@@ -84,7 +87,11 @@ static void fake(fake_t *this, u_int uid)
 {
 	char peer[32];
 
-	snprintf(peer, sizeof(peer), "198.18.%u.%u", (uid >> 8) & 0xff, uid & 0xff);
+	/* distinct addresses from 198.18.0.0/15 (RFC 2544), as bench_addresses */
+	uid--;
+	snprintf(peer, sizeof(peer), "198.%u.%u.%u", 18 + (uid / 65024) % 2,
+			 uid % 65024 / 254, uid % 254 + 1);
+	uid++;
 	*this = (fake_t){
 		.public = {
 			.get_id = _get_id,
@@ -178,6 +185,37 @@ static bool count(u_int *n, qcd_journal_entry_t *entry)
 	return FALSE;
 }
 
+/**
+ * Write a journal of n IKE_SAs to file
+ */
+static int write_journal(u_int n, char *file)
+{
+	fake_t sa;
+	u_int i;
+	bool ok;
+
+	dbg_default_set_level(0);
+	if (!library_init(NULL, "journal-bench") || !libcharon_init())
+	{
+		return 1;
+	}
+	me = host_create_from_string("192.0.2.1", 4500);
+	unlink(file);
+	journal = qcd_journal_create(file, 0);
+	for (i = 0; i < n; i++)
+	{
+		fake(&sa, i + 1);
+		journal->add(journal, &sa.public);
+		unfake(&sa);
+	}
+	ok = journal->flush(journal);
+	journal->destroy(journal);
+	me->destroy(me);
+	libcharon_deinit();
+	library_deinit();
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char *argv[])
 {
 	u_int n, rate, seconds, i, next, pushed = 0;
@@ -186,6 +224,10 @@ int main(int argc, char *argv[])
 	thread_t *thread;
 	int fd;
 
+	if (argc == 4 && streq(argv[1], "--write"))
+	{
+		return write_journal(atoi(argv[2]), argv[3]);
+	}
 	if (argc != 5)
 	{
 		fprintf(stderr, "usage: journal-bench N CHANGES_PER_SECOND SECONDS "

@@ -32,9 +32,6 @@ typedef struct {
 	u_int rate;
 	/** most half-open IKE_SAs for which to push more, 0 for no limit */
 	u_int half_open;
-	/** IKE_SAs pushed in the last round, whose peers may not be half-open
-	 * with us yet */
-	u_int in_flight;
 	/** monotonic time in ms of the start */
 	uint64_t start;
 	/** after this monotonic time in ms, entries without config are dropped */
@@ -114,8 +111,7 @@ static u_int half_open_room(push_t *this)
 		return UINT_MAX;
 	}
 	busy = charon->ike_sa_manager->get_half_open_count(
-								charon->ike_sa_manager, NULL, TRUE) +
-		   this->in_flight;
+								charon->ike_sa_manager, NULL, TRUE);
 	return busy < this->half_open ? this->half_open - busy : 0;
 }
 
@@ -182,7 +178,7 @@ static bool push_one(push_t *this, qcd_journal_entry_t *entry)
 static job_requeue_t push_job(push_t *this)
 {
 	uint64_t now = qcd_bucket_now();
-	u_int budget = QCD_PUSH_ROUND, left, wait, pushed;
+	u_int budget = QCD_PUSH_ROUND, left, wait;
 
 	if (!this->cluster_checked)
 	{	/* once all plugins are loaded */
@@ -214,10 +210,8 @@ static job_requeue_t push_job(push_t *this)
 	{	/* every entry costs, pushed or not: a round asks the backends for
 		 * the configs of at most that many peers */
 		this->offered = 0;
-		pushed = this->pushed;
 		left = this->journal->push(this->journal, (void*)push_one, this,
 								   budget);
-		this->in_flight = this->pushed - pushed;
 		if (this->rate)
 		{
 			this->bucket.tokens -= min(this->bucket.tokens,
