@@ -64,9 +64,11 @@ static void teardown()
 }
 
 /**
- * A message of our IKE_SA with the given payloads (NULL-terminated)
+ * A message of our IKE_SA with the given payloads (NULL-terminated);
+ * request is an int, not a bool, since va_start() needs a type that
+ * undergoes no promotion
  */
-static message_t *message(exchange_type_t exchange, bool request, ...)
+static message_t *message(exchange_type_t exchange, int request, ...)
 {
 	message_t *msg;
 	payload_t *payload;
