@@ -85,17 +85,24 @@ for p in A B; do
 			print t, (/bytes from/ ? 1 : 0) }' "$rundir/${pair_rw[$p]}/ping.log" > "$rundir/ping-$p.dat"
 done
 png=$rundir/recovery.png
+# two panels: pair B's minutes, and pair A's fraction of a second zoomed in
 gnuplot <<PLOT 2>/dev/null
-set terminal png size 1000,360
+set terminal png size 1000,640
 set output "$png"
-set title "Pings through the tunnel after both gateways were killed at t = 0"
+set multiplot layout 2,1 title "Pings through the tunnels after both gateways were killed at t = 0"
 set xlabel "seconds since the kill"
 set yrange [-0.5:4]
 set ytics ("B lost" 0, "B replied" 1, "A lost" 2, "A replied" 3)
 set grid xtics
 set arrow from 0,-0.5 to 0,4 nohead dt 2
+set title "the whole outage"
 plot "$rundir/ping-A.dat" using 1:(\$2 + 2) with points pt 7 ps 0.5 title "pair A, with qcd", \
      "$rundir/ping-B.dat" using 1:2 with points pt 7 ps 0.5 title "pair B, plain strongSwan"
+set title "the first 3 seconds"
+set xrange [-1:3]
+plot "$rundir/ping-A.dat" using 1:(\$2 + 2) with points pt 7 ps 1 title "pair A, with qcd", \
+     "$rundir/ping-B.dat" using 1:2 with points pt 7 ps 1 title "pair B, plain strongSwan"
+unset multiplot
 PLOT
 [ -s "$png" ] && echo "  picture:               $png"
 echo "  logs:                  $rundir"
