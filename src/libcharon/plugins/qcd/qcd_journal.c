@@ -583,7 +583,9 @@ METHOD(qcd_journal_t, flush, bool,
 	uint64_t start, end;
 	u_int remaining;
 	bool ok = TRUE, wrote;
+#if DEBUG_LEVEL >= 1
 	int err = 0;
+#endif
 
 	if (this->fd < 0)
 	{
@@ -600,7 +602,9 @@ METHOD(qcd_journal_t, flush, bool,
 	do
 	{
 		ok = write_batch(this, &remaining);
+#if DEBUG_LEVEL >= 1
 		err = errno;
+#endif
 	}
 	while (ok && remaining);
 

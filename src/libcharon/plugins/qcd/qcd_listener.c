@@ -258,6 +258,7 @@ static void keep_request(private_qcd_listener_t *this, ike_sa_t *ike_sa,
  */
 static void log_established(private_qcd_listener_t *this, ike_sa_t *ike_sa)
 {
+#if DEBUG_LEVEL >= 1
 	qcd_store_info_t info = {};
 	char *ours, *theirs;
 
@@ -297,6 +298,7 @@ static void log_established(private_qcd_listener_t *this, ike_sa_t *ike_sa)
 	DBG1(DBG_IKE, "qcd: IKE_SA %s[%u] with %H: %s, %s",
 		 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa),
 		 ike_sa->get_other_host(ike_sa), ours, theirs);
+#endif /* DEBUG_LEVEL */
 }
 
 /**
@@ -387,11 +389,13 @@ METHOD(listener_t, alert, bool,
  */
 static void log_count(private_qcd_listener_t *this)
 {
+#if DEBUG_LEVEL >= 2
 	u_int sas, tokens;
 
 	sas = this->store->get_count(this->store, &tokens);
 	DBG2(DBG_IKE, "qcd: %u IKE_SA(s) tracked, %u with the peer's token",
 		 sas, tokens);
+#endif /* DEBUG_LEVEL */
 }
 
 METHOD(listener_t, ike_keys, bool,
