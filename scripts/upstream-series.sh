@@ -15,7 +15,9 @@
 #   --no-check     skip make check
 #   --no-scenarios skip the scenarios
 #   --scenarios L  run only these scenarios (group/name, space separated)
-#   --bench        also run testing/bench/mass-recovery --distinct
+#   --bench        mass-recovery --distinct with the patched charon: not
+#                  possible yet, testing/bench/mass-recovery always uses
+#                  Debian's charon (ns_init ... debian); says so and fails
 #
 # The built tree is cached in build/cache/series/, keyed by the tarball, the
 # series and the configuration: a run with an unchanged series only runs
@@ -46,7 +48,7 @@ while [ $# -gt 0 ]; do
 		--no-scenarios) scenarios=0 ;;
 		--scenarios) only=$2; shift ;;
 		--bench) bench=1 ;;
-		*) echo "usage: $0 [--generate] [--before] [--matrix] [--no-check] [--no-scenarios] [--bench]" >&2
+		*) echo "usage: $0 [--generate] [--before] [--matrix] [--no-check] [--no-scenarios] [--scenarios LIST] [--bench]" >&2
 		   exit 2 ;;
 	esac
 	shift
@@ -353,9 +355,7 @@ if [ $scenarios = 1 ]; then
 fi
 
 if [ $bench = 1 ]; then
-	"$top/testing/bench/mass-recovery" --distinct >"$out/bench.log" 2>&1 ||
-		die "mass-recovery, see build/upstream/bench.log"
-	tail -n 5 "$out/bench.log" | tee -a "$out/results.txt"
+	die "--bench: testing/bench/mass-recovery has no option to run the patched charon"
 fi
 say "done"
 }
