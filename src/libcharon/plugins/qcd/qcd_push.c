@@ -52,24 +52,6 @@ typedef struct {
 	bool cluster_checked;
 } push_t;
 
-/**
- * Milliseconds to wait for the HA partner's resync before pushing, 0
- * without HA: the resync installs the IKE_SAs the partner holds as
- * PASSIVE, which we must not push for (R9.2-1).  The HA plugin asks for it
- * when it starts, and declares its partner dead after heartbeat_timeout
- */
-static u_int cluster_wait()
-{
-	if (!lib->plugins->has_feature(lib->plugins, PLUGIN_PROVIDE(CUSTOM, "ha")))
-	{
-		return 0;
-	}
-	return lib->settings->get_int(lib->settings,
-						"%s.plugins.ha.heartbeat_delay", 1000, lib->ns) +
-		   lib->settings->get_int(lib->settings,
-						"%s.plugins.ha.heartbeat_timeout", 2100, lib->ns);
-}
-
 /*
  * Described in header
  */
@@ -183,7 +165,7 @@ static job_requeue_t push_job(push_t *this)
 	if (!this->cluster_checked)
 	{	/* once all plugins are loaded */
 		this->cluster_checked = TRUE;
-		wait = cluster_wait();
+		wait = qcd_responder_cluster_wait(TRUE);
 		if (wait)
 		{
 			DBG1(DBG_NET, "qcd: HA plugin loaded, pushing in %u ms, after "

@@ -68,6 +68,12 @@ struct private_qcd_responder_t {
 	time_t window_end;
 
 	/**
+	 * Monotonic time in ms of the start, and from when on we answer, 0
+	 * until known
+	 */
+	uint64_t start, synced;
+
+	/**
 	 * Replies with tokens, replies without, dropped requests, requests for
 	 * live SAs and from peers without a config, since the last log
 	 */
@@ -301,6 +307,47 @@ static void send_reply(qcd_reply_t *reply,
 	memwipe(buf, len);
 }
 
+/*
+ * Described in header
+ */
+u_int qcd_responder_cluster_wait(bool push)
+{
+	u_int delay, timeout;
+
+	if (!lib->plugins->has_feature(lib->plugins, PLUGIN_PROVIDE(CUSTOM, "ha")))
+	{
+		return 0;
+	}
+	delay = lib->settings->get_int(lib->settings,
+						"%s.plugins.ha.heartbeat_delay", 1000, lib->ns);
+	timeout = lib->settings->get_int(lib->settings,
+						"%s.plugins.ha.heartbeat_timeout", 2100, lib->ns);
+	/* the resync is asked for after a heartbeat and sent at once: answers
+	 * wait one more.  The push waits until a silent partner is declared
+	 * dead, later, so that the partner's answers to the peers' checks
+	 * after our push are not held back if it started somewhat later */
+	return push ? delay + timeout : 2 * delay;
+}
+
+/**
+ * Whether an HA partner had the time to sync the IKE_SAs it holds to us
+ * since the start: before, an IKE_SA unknown here may be alive there
+ * (R9.2-1).  Known once all plugins are loaded: at the first request
+ */
+static bool synced(private_qcd_responder_t *this)
+{
+	uint64_t synced;
+
+	this->mutex->lock(this->mutex);
+	if (!this->synced)
+	{
+		this->synced = this->start + qcd_responder_cluster_wait(FALSE);
+	}
+	synced = this->synced;
+	this->mutex->unlock(this->mutex);
+	return qcd_bucket_now() >= synced;
+}
+
 /**
  * Whether we have an IKEv2 config for a peer, i.e. could have had an IKE_SA
  * with it.  Right after a restart, the configs may not be loaded yet: a
@@ -345,9 +392,11 @@ METHOD(qcd_responder_t, handle, void,
 	{	/* no IKE_SA with a protected exchange lacks SPIr */
 		return;
 	}
-	if (this->store->contains(this->store, id->get_initiator_spi(id),
+	if (!synced(this) ||
+		this->store->contains(this->store, id->get_initiator_spi(id),
 							  id->get_responder_spi(id)))
-	{	/* the IKE_SA exists, e.g. the request flipped the I flag (R9.2-1) */
+	{	/* the IKE_SA exists, e.g. the request flipped the I flag, or may
+		 * exist on our HA partner (R9.2-1) */
 		count(this, &this->live, QCD_REQUESTS_LIVE);
 		return;
 	}
@@ -505,6 +554,7 @@ qcd_responder_t *qcd_responder_create(qcd_token_t *token, qcd_store_t *store,
 		.notify_limiter = streq(over_limit, "notify") ?
 							qcd_limiter_create_from_settings("reply") : NULL,
 		.window_end = window ? time_monotonic(NULL) + window : 0,
+		.start = qcd_bucket_now(),
 		.last_log = time_monotonic(NULL),
 		.pushed = hashtable_create((hashtable_hash_t)hash_spis,
 								   (hashtable_equals_t)equals_spis, 32),

@@ -77,6 +77,18 @@ struct qcd_responder_t {
 };
 
 /**
+ * Milliseconds after the start to wait for an HA partner's resync of the
+ * IKE_SAs it holds, 0 without the ha plugin: the resync is asked for after
+ * heartbeat_delay, and a partner is declared dead after heartbeat_timeout.
+ * Answers wait 2 * heartbeat_delay (2 s), the push heartbeat_delay +
+ * heartbeat_timeout (3.1 s).  Only once all plugins are loaded.
+ *
+ * @param push		TRUE for the push, FALSE for answers
+ * @return			milliseconds
+ */
+u_int qcd_responder_cluster_wait(bool push);
+
+/**
  * Create a responder, reading the reply_* settings.
  *
  * @param token		token generator
