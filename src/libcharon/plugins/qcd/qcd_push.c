@@ -108,7 +108,6 @@ static bool held(qcd_journal_entry_t *entry)
 {
 	ike_sa_id_t *id;
 	ike_sa_t *ike_sa;
-	ike_sa_state_t state;
 
 	id = ike_sa_id_create(IKEV2_MAJOR_VERSION, entry->spi_i, entry->spi_r,
 						  entry->initiator);
@@ -118,10 +117,9 @@ static bool held(qcd_journal_entry_t *entry)
 	{
 		return FALSE;
 	}
-	state = ike_sa->get_state(ike_sa);
-	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 	DBG2(DBG_NET, "qcd: not pushing for the IKE_SA with %#H, charon holds it "
-		 "(%N)", entry->remote, ike_sa_state_names, state);
+		 "(%N)", entry->remote, ike_sa_state_names, ike_sa->get_state(ike_sa));
+	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 	return TRUE;
 }
 
