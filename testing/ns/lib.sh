@@ -54,9 +54,12 @@ ns_init() {
 		upstream)
 			ns_ipsecdir=$ns_top/build/cache/upstream/lib/ipsec
 			ns_plugin=$ns_top/build/obj-upstream/.libs/libstrongswan-qcd.so ;;
-		series)	# pristine 6.1.0 with the upstream series, plugin in the tree
+		series)	# pristine 6.1.0 with the upstream series, plugin in the tree;
+			# the hosts' /etc/strongswan.conf, not the prefix's, and no leak
+			# detective in charon (the tree has it for make check)
 			ns_ipsecdir=$ns_top/build/cache/series/prefix/lib/ipsec
-			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so ;;
+			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
+			export STRONGSWAN_CONF=/etc/strongswan.conf LEAK_DETECTIVE_DISABLE=1 ;;
 		installed)
 			ns_plugin=$ns_ipsecdir/plugins/libstrongswan-qcd.so
 			ns_secret_tool=/usr/sbin/qcd-secret ;;
