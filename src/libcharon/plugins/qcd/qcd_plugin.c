@@ -300,7 +300,11 @@ QCD_PLUGIN_CREATE
 	{
 		this->verifier = qcd_verifier_create(this->store, this->counters);
 		/* the IKE_SAs it deletes are re-established at once */
-		this->init_race = qcd_init_race_create();
+		if (lib->settings->get_bool(lib->settings,
+								"%s.plugins.qcd.init_race", TRUE, lib->ns))
+		{
+			this->init_race = qcd_init_race_create();
+		}
 	}
 	this->listener = qcd_listener_create(this->store, this->token,
 							this->responder, this->verifier, this->journal,
