@@ -60,29 +60,49 @@ bench_addresses() {
 		printf "198.%d.%d.%d\n", 18 + int(i / 65024), int(i % 65024 / 254), i % 254 + 1 }'
 }
 
+# the hosts that play the road warriors: carol, and with more clients
+# (bench_conf's CLIENTS) dave, alice and venus
+bench_clients=(carol)
+
+# bench_client_of I K: the index, from 0, of the client that plays
+# connection I of K clients: whole /24s of bench_addresses each, so that the
+# gateway routes to each client by prefix
+bench_client_of() {
+	echo $(( ($1 - 1) / 254 % $2 ))
+}
+
 # bench_conf DIR N QCD(yes|no) [GATEWAY-SETTINGS] [CLIENT-SETTINGS]
-# [ADDRESSES]: a gateway moon and a client carol with N connections to it,
-# each with its own identity and a CHILD_SA (dpd_delay 10s, dpd_action
-# restart), all from carol's 192.0.2.100, or with ADDRESSES = distinct each
-# from its own address (bench_addresses)
+# [ADDRESSES] [CLIENTS]: a gateway moon and N connections to it, each with
+# its own identity and a CHILD_SA (dpd_delay 10s, dpd_action restart), from
+# a client carol, all from carol's 192.0.2.100, or with ADDRESSES =
+# distinct each from its own address (bench_addresses), played by CLIENTS
+# client charons (1 to 4, default 1: bench_clients)
 bench_conf() {
-	local dir=$1 n=$2 qcd=$3 gw=${4:-} cl=${5:-} addrs=${6:-one} load=$bench_load i
+	local dir=$1 n=$2 qcd=$3 gw=${4:-} cl=${5:-} addrs=${6:-one} k=${7:-1} load=$bench_load i h
 	local -a local_addrs
 	[ "$qcd" = yes ] && load="$load qcd"
-	mkdir -p "$dir/moon/etc/swanctl" "$dir/carol/etc/swanctl" "$dir/winnetou/etc"
+	[ "$k" -ge 1 ] && [ "$k" -le 4 ] && { [ "$k" = 1 ] || [ "$addrs" = distinct ]; } ||
+		{ echo "1 to 4 clients, more than one only with distinct addresses" >&2; return 1; }
+	bench_clients=(carol dave alice venus)
+	bench_clients=("${bench_clients[@]:0:$k}")
+	mkdir -p "$dir/moon/etc/swanctl" "$dir/winnetou/etc"
 	# vici initiations block a worker thread each until they complete; all
 	# clients come from one address, which must not look like an attack
 	# (cookies also hit a race in charon's retry: a response is ignored as
 	# "already processing" and the exchange waits for a retransmission)
 	# and charon logs at its default level, as in production: the debug
-	# lines of the test hosts would cost more than what they describe
+	# lines of the test hosts would cost more than what they describe.
+	# The IKE_SA table is sized as for a large gateway: charon's default is
+	# a single bucket, a list that every lookup walks (at 3,000 peers that
+	# cost the gateway 40% more CPU in a recovery)
 	local common="load = $load
   threads = 64
+  ikesa_table_size = 8192
+  ikesa_table_segments = 16
   filelog { charon-log { ike = 1
     net = 1 } }"
 	printf 'charon {\n  %s\n  cookie_threshold = 1000000\n  cookie_threshold_ip = 1000000\n  block_threshold = 1000000\n  %s\n}\n' \
 		"$common" "$gw" > "$dir/moon/etc/strongswan.conf"
-	printf 'charon {\n  %s\n  %s\n}\n' "$common" "$cl" > "$dir/carol/etc/strongswan.conf"
 	cat > "$dir/moon/etc/swanctl/swanctl.conf" <<CONF
 connections {
    rw {
@@ -114,12 +134,18 @@ CONF
 		mapfile -t local_addrs < <(bench_addresses "$n")
 		[ "${#local_addrs[@]}" = "$n" ] ||
 			{ echo "only ${#local_addrs[@]} addresses for $n clients" >&2; return 1; }
-		bench_addresses "$n" > "$dir/carol/addresses"
 	fi
-	{
-		echo "connections {"
-		for i in $(seq "$n"); do
-			cat <<CONF
+	for h in "${bench_clients[@]}"; do
+		mkdir -p "$dir/$h/etc/swanctl"
+		printf 'charon {\n  %s\n  %s\n}\n' "$common" "$cl" > "$dir/$h/etc/strongswan.conf"
+		echo "connections {" > "$dir/$h/etc/swanctl/swanctl.conf"
+		: > "$dir/$h/connections"
+	done
+	for i in $(seq "$n"); do
+		h=${bench_clients[$(bench_client_of "$i" "$k")]}
+		echo "$i" >> "$dir/$h/connections"
+		[ "$addrs" = distinct ] && echo "${local_addrs[$((i - 1))]}" >> "$dir/$h/addresses"
+		cat >> "$dir/$h/etc/swanctl/swanctl.conf" <<CONF
    c$i {
       local_addrs = ${local_addrs[$((i - 1))]:-192.0.2.100}
       remote_addrs = 192.0.2.1
@@ -143,27 +169,37 @@ CONF
       dpd_delay = 10s
    }
 CONF
-		done
-		echo "}"
-		printf 'secrets {\n   ike {\n      secret = 0sFpZAZqEN6Ti9sqt4ZP5EWcqx\n   }\n}\n'
-	} > "$dir/carol/etc/swanctl/swanctl.conf"
+	done
+	for h in "${bench_clients[@]}"; do
+		{
+			echo "}"
+			printf 'secrets {\n   ike {\n      secret = 0sFpZAZqEN6Ti9sqt4ZP5EWcqx\n   }\n}\n'
+		} >> "$dir/$h/etc/swanctl/swanctl.conf"
+	done
 }
 
 # bench_hosts DIR HOSTS...: the hosts of a bench_conf directory, charon
-# started where there is a configuration; carol gets the distinct client
-# addresses if any, and moon on-link routes to them
+# started where there is a configuration; a client gets its distinct
+# addresses if any, and moon routes to them via that client
 bench_hosts() {
 	local dir=$1 h
 	shift
 	ns_switch || return 1
 	for h in "$@"; do
 		ns_host "$h" "$ns_rundir/$h" "$dir/$h" || return 1
-		if [ "$h" = carol ] && [ -s "$dir/carol/addresses" ]; then
-			sed 's:.*:addr add &/32 dev eth0:' "$dir/carol/addresses" |
-				ip -n "$ns_prefix-carol" -batch - || return 1
+		# every client's CHILD_SAs have carol's inner address, which
+		# kernel-libipsec wants on the host for the route it installs
+		[ -f "$dir/$h/connections" ] &&
+			{ ip -n "$ns_prefix-$h" addr replace 203.0.113.100/32 dev lo || return 1; }
+		if [ -s "$dir/$h/addresses" ]; then
+			sed 's:.*:addr add &/32 dev eth0:' "$dir/$h/addresses" |
+				ip -n "$ns_prefix-$h" -batch - || return 1
 			# behind a router, as road warriors are: one neighbour entry on
-			# moon, not one per client (the kernel's table holds 1024)
-			ip -n "$ns_prefix-moon" route replace 198.18.0.0/15 via 192.0.2.100 || return 1
+			# moon per client, not one per address (the kernel's table holds
+			# 1024)
+			awk -F. -v via="${ns_outer[$h]}" '!seen[$1 "." $2 "." $3]++ {
+				printf "route replace %s.%s.%s.0/24 via %s\n", $1, $2, $3, via }' \
+				"$dir/$h/addresses" | ip -n "$ns_prefix-moon" -batch - || return 1
 		fi
 		# one malloc arena: RSS then grows with what is allocated, not with
 		# how allocations spread over per-thread arenas
@@ -173,13 +209,33 @@ bench_hosts() {
 	return 0
 }
 
-# bench_initiate N [PARALLEL]: initiate c1..cN on carol, print the seconds
-# it took until all are up
+# bench_initiate DIR [PARALLEL]: initiate the connections of bench_conf
+# DIR's clients, PARALLEL (16) at a time on each, all clients at once;
+# print the seconds it took until all are up
 bench_initiate() {
-	ns_cmd carol "start=\$(date +%s.%N)
-		seq $1 | xargs -P ${2:-16} -I@ swanctl --initiate --child c@ --timeout 60 >/dev/null 2>&1
-		up=\$(swanctl --list-sas --raw 2>/dev/null | grep -o 'state=ESTABLISHED' | wc -l)
-		end=\$(date +%s.%N)
-		[ \"\$up\" -ge $1 ] || { echo \"only \$up of $1 IKE_SAs up\" >&2; exit 1; }
-		awk -v s=\$start -v e=\$end 'BEGIN { printf \"%.3f\\n\", e - s }'"
+	local dir=$1 h start rc=0
+	local -a pids
+	start=$(date +%s.%N)
+	for h in "${bench_clients[@]}"; do
+		ns_cmd "$h" "xargs -P ${2:-16} -I@ swanctl --initiate --child c@ --timeout 60 \
+				< $dir/$h/connections >/dev/null 2>&1
+			up=\$(swanctl --list-sas --raw 2>/dev/null | grep -o 'state=ESTABLISHED' | wc -l)
+			want=\$(wc -l < $dir/$h/connections)
+			[ \"\$up\" -ge \"\$want\" ] || { echo \"$h: only \$up of \$want IKE_SAs up\" >&2; exit 1; }" &
+		pids+=($!)
+	done
+	for h in "${pids[@]}"; do
+		wait "$h" || rc=1
+	done
+	[ $rc = 0 ] && awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", e - s }'
+}
+
+# bench_clients_usage: "cpu-seconds udp-drops" of all clients' charons
+bench_clients_usage() {
+	local h cpu=0 drops=0
+	for h in "${bench_clients[@]}"; do
+		cpu=$(awk -v a="$cpu" -v b="$(bench_charon_usage "$h" | cut -d' ' -f2)" 'BEGIN { print a + b }')
+		drops=$((drops + $(bench_udp_drops "$h")))
+	done
+	echo "$cpu $drops"
 }
