@@ -90,6 +90,18 @@ AC_MSG_RESULT([$ss_ike_keys_array])
 AS_IF([test "x$ss_ike_keys_array" = xyes],
 	[STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_IKE_KEYS_ARRAY"])
 
+# every release so far (5.9 to 6.1) initiates a re-established IKE_SA before
+# it registers it with the IKE_SA manager, so a fast IKE_SA_INIT response
+# finds no IKE_SA; the plugin works around it (qcd_init_race.c) unless
+# reestablish() registers it first (patch 1 of upstream/)
+AC_MSG_CHECKING([whether re-established IKE_SAs are registered before they are initiated])
+AS_IF([awk '/^METHOD\(ike_sa_t, reestablish,/, /^}/' "$ss_src/src/libcharon/sa/ike_sa.c" |
+	   grep -q checkout_new],
+	[ss_init_race=no],
+	[ss_init_race=yes
+	 STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_INIT_RACE"])
+AS_IF([test "x$ss_init_race" = xyes], [AC_MSG_RESULT([no])], [AC_MSG_RESULT([yes])])
+
 # strongSwan 6.0.3's plugin loader refuses a plugin without a
 # <name>_plugin_version equal to its own VERSION; plugin.h has PLUGIN_DEFINE
 # from then on

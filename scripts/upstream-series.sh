@@ -16,7 +16,7 @@
 #   --no-scenarios skip the scenarios
 #   --scenarios L  run only these scenarios (group/name, space separated)
 #   --bench        mass-recovery --distinct, 1,000 peers, with push, gateway
-#                  and client on the patched charon, init_race = no
+#                  and client on the patched charon (no init_race workaround)
 #
 # The built tree is cached in build/cache/series/, keyed by the tarball, the
 # series and the configuration: a run with an unchanged series only runs
@@ -91,8 +91,9 @@ if [ "$(cat "$base/.git/qcd-tarball" 2>/dev/null)" != "$tarsum" ]; then
 fi
 
 # plugin sources for the tree: our sources without the compatibility code
-# for 5.9 and 6.0 (qcd_compat.[ch]) and without the Check glue of the tests
-# (QCD_TESTS_CHECK); everything else is copied as is
+# for 5.9 and 6.0 (qcd_compat.[ch]), without the Check glue of the tests
+# (QCD_TESTS_CHECK) and without the workaround for the race patch 1 fixes
+# (QCD_INIT_RACE, qcd_init_race.[ch]); everything else is copied as is
 transform() {
 	sed -e '/^#include "qcd_compat.h"$/d' \
 	    -e 's/\bqcd_ike_keys_t\b/array_t/g' \
@@ -102,7 +103,7 @@ transform() {
 		/^\tif \(!qcd_compat_check\(\)\)$/ { skip = 4 }
 		skip > 0 { skip--; next }
 		{ print }' |
-	{ unifdef -UQCD_TESTS_CHECK || [ $? = 1 ]; } |
+	{ unifdef -UQCD_TESTS_CHECK -UQCD_INIT_RACE || [ $? = 1 ]; } |
 	# no blank lines left at the end
 	sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 }
@@ -111,7 +112,7 @@ generate_plugin() {
 	local dst=$1 f
 	mkdir -p "$dst"
 	for f in "$qcd"/*.c "$qcd"/*.h; do
-		case "$(basename "$f")" in qcd_compat.*) continue ;; esac
+		case "$(basename "$f")" in qcd_compat.*|qcd_init_race.*) continue ;; esac
 		transform "$f" > "$dst/$(basename "$f")"
 	done
 	cp "$up/qcd/Makefile.am" "$dst/Makefile.am"
@@ -162,7 +163,8 @@ git clone -q "$base" "$gen"
 (cd "$gen" && git am -q "$up"/patches/0*.patch) || die "core patches do not apply"
 (cd "$gen" && git apply "$up/qcd/glue-plugin.diff" &&
  generate_plugin src/libcharon/plugins/qcd &&
- cp "$opt" conf/plugins/qcd.opt &&
+ awk '/^charon\./ { skip = /^charon\.plugins\.qcd\.init_race / } !skip' "$opt" \
+	> conf/plugins/qcd.opt &&
  git add -A src/libcharon/plugins/qcd conf configure.ac src/libcharon/Makefile.am &&
  git commit -q -F "$up/qcd/commit-plugin.txt") || die "plugin patch"
 if [ -f "$up/qcd/glue-tests.diff" ]; then
@@ -352,9 +354,9 @@ if [ $scenarios = 1 ]; then
 fi
 
 if [ $bench = 1 ]; then
-	# the fix alone: the plugin's workaround for the race off
+	# the fix alone: the series' plugin has no workaround for the race
 	"$top/testing/bench/mass-recovery" --charon series --distinct -n 1000 \
-		--modes push --client "plugins { qcd { init_race = no } }" |
+		--modes push |
 		tee "$out/bench.log" || die "mass-recovery, see build/upstream/bench.log"
 	grep "push :" "$out/bench.log" >> "$out/results.txt"
 fi

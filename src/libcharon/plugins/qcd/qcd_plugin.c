@@ -16,7 +16,9 @@
 #include "qcd_compat.h"
 #include "qcd_connect_manager.h"
 #include "qcd_counters.h"
+#ifdef QCD_INIT_RACE
 #include "qcd_init_race.h"
+#endif
 #include "qcd_journal.h"
 #include "qcd_listener.h"
 #include "qcd_push.h"
@@ -81,10 +83,12 @@ struct private_qcd_plugin_t {
 	 */
 	qcd_listener_t *listener;
 
+#ifdef QCD_INIT_RACE
 	/**
 	 * IKE_SA_INIT responses that beat their IKE_SA, taker only
 	 */
 	qcd_init_race_t *init_race;
+#endif
 
 	/**
 	 * Event counters, both roles
@@ -172,11 +176,13 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 						"%s.plugins.qcd.push_timeout", 60, lib->ns));
 		}
 		charon->bus->add_listener(charon->bus, &this->listener->listener);
+#ifdef QCD_INIT_RACE
 		if (this->init_race)
 		{
 			charon->bus->add_listener(charon->bus,
 									  &this->init_race->listener);
 		}
+#endif
 		/* without it, only the status view is missing */
 		this->status = qcd_status_create(this->store, this->counters,
 						this->token, this->journal, this->verifier != NULL,
@@ -198,11 +204,13 @@ static bool register_cb(private_qcd_plugin_t *this, plugin_feature_t *feature,
 		DESTROY_IF(this->status);
 		this->status = NULL;
 		charon->bus->remove_listener(charon->bus, &this->listener->listener);
+#ifdef QCD_INIT_RACE
 		if (this->init_race)
 		{
 			charon->bus->remove_listener(charon->bus,
 										 &this->init_race->listener);
 		}
+#endif
 	}
 	return TRUE;
 }
@@ -233,7 +241,9 @@ METHOD(plugin_t, destroy, void,
 {
 	DESTROY_IF(this->status);
 	this->listener->destroy(this->listener);
+#ifdef QCD_INIT_RACE
 	DESTROY_IF(this->init_race);
+#endif
 	DESTROY_IF(this->journal);
 	DESTROY_IF(this->responder);
 	DESTROY_IF(this->verifier);
@@ -299,12 +309,14 @@ QCD_PLUGIN_CREATE
 								TRUE, lib->ns))
 	{
 		this->verifier = qcd_verifier_create(this->store, this->counters);
+#ifdef QCD_INIT_RACE
 		/* the IKE_SAs it deletes are re-established at once */
 		if (lib->settings->get_bool(lib->settings,
 								"%s.plugins.qcd.init_race", TRUE, lib->ns))
 		{
 			this->init_race = qcd_init_race_create();
 		}
+#endif
 	}
 	this->listener = qcd_listener_create(this->store, this->token,
 							this->responder, this->verifier, this->journal,

@@ -25,5 +25,7 @@ TEST_SUITE(connect_manager_suite_create)
 TEST_SUITE(listener_suite_create)
 TEST_SUITE(plugin_suite_create)
 TEST_SUITE(status_suite_create)
+#ifdef QCD_INIT_RACE
 TEST_SUITE(init_race_suite_create)
+#endif
 TEST_SUITE(stress_suite_create)

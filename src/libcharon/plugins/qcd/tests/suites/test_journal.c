@@ -92,7 +92,8 @@ static off_t size(char *path)
 START_TEST(test_roundtrip)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.200");
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	ike_sa_t *b = sa(3, 4, TRUE, "192.0.2.200");
 	host_t *moved = host_create_from_string("203.0.113.5", 4500);
 	qcd_journal_t *journal;
 	collect_t c = { .n = 0 };
@@ -191,8 +192,10 @@ static bool write_during(write_during_t *this, qcd_journal_entry_t *entry)
 START_TEST(test_write_during_push)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
-	ike_sa_t *c = sa(5, 6, FALSE, "192.0.2.102"), *d = sa(7, 8, TRUE, "192.0.2.103");
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	ike_sa_t *b = sa(3, 4, TRUE, "192.0.2.101");
+	ike_sa_t *c = sa(5, 6, FALSE, "192.0.2.102");
+	ike_sa_t *d = sa(7, 8, TRUE, "192.0.2.103");
 	write_during_t w = { .sa = d };
 	collect_t col = { .n = 0 };
 	qcd_journal_t *journal;
@@ -227,7 +230,8 @@ END_TEST
 START_TEST(test_symmetric)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *y = sa(3, 4, TRUE, "0.0.0.0");
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	ike_sa_t *y = sa(3, 4, TRUE, "0.0.0.0");
 	ike_sa_t *z = sa(5, 6, TRUE, "192.0.2.101");
 	collect_t c = { .n = 0 };
 	qcd_journal_t *journal;
@@ -527,7 +531,8 @@ static void run_job()
 {
 	job_t *job;
 
-	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 1);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(
+						qcd_tests_scheduled()), 1);
 	qcd_tests_scheduled()->remove_first(qcd_tests_scheduled(), (void**)&job);
 	job->execute(job);
 	job->destroy(job);
@@ -536,7 +541,8 @@ static void run_job()
 START_TEST(test_coalesce)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	ike_sa_t *b = sa(3, 4, TRUE, "192.0.2.101");
 	qcd_journal_t *journal;
 
 	journal = qcd_journal_create(path, 50);
@@ -554,7 +560,8 @@ START_TEST(test_coalesce)
 	run_job();
 	ck_assert_int_eq(size(path), JOURNAL_LEN(1));
 	journal->destroy(journal);
-	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 0);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(
+						qcd_tests_scheduled()), 0);
 	a->destroy(a);
 	b->destroy(b);
 	free(path);
@@ -566,7 +573,10 @@ END_TEST
  */
 static void limit_slots(rlim_t n)
 {
-	struct rlimit rl = { .rlim_cur = JOURNAL_LEN(n), .rlim_max = RLIM_INFINITY };
+	struct rlimit rl = {
+		.rlim_cur = JOURNAL_LEN(n),
+		.rlim_max = RLIM_INFINITY,
+	};
 
 	signal(SIGXFSZ, SIG_IGN);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
@@ -576,7 +586,8 @@ START_TEST(test_failing)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, TRUE, "192.0.2.101");
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	ike_sa_t *b = sa(3, 4, TRUE, "192.0.2.101");
 	qcd_journal_t *journal;
 	job_t *job;
 	int i;
@@ -614,7 +625,8 @@ START_TEST(test_failing)
 	}
 	journal->destroy(journal);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &unlimited), 0);
-	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 0);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(
+						qcd_tests_scheduled()), 0);
 	a->destroy(a);
 	b->destroy(b);
 	free(path);
@@ -633,7 +645,8 @@ START_TEST(test_unusable_dir)
 	journal = qcd_journal_create(path, 50);
 	ck_assert_int_eq(qcd_tests_logged("opening journal file", FALSE), 1);
 	journal->add(journal, a);
-	ck_assert_int_eq(qcd_tests_scheduled()->get_count(qcd_tests_scheduled()), 0);
+	ck_assert_int_eq(qcd_tests_scheduled()->get_count(
+						qcd_tests_scheduled()), 0);
 	journal->destroy(journal);
 	a->destroy(a);
 }
@@ -741,7 +754,8 @@ static void teardown_push()
 START_TEST(test_push_held)
 {
 	char *path = strdup(qcd_tests_path("qcd.journal"));
-	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100"), *b = sa(3, 4, FALSE, "192.0.2.200");
+	ike_sa_t *a = sa(1, 2, FALSE, "192.0.2.100");
+	ike_sa_t *b = sa(3, 4, FALSE, "192.0.2.200");
 	qcd_responder_t responder = { .push = _offer };
 	qcd_journal_t *journal;
 	job_requeue_t requeue;

@@ -148,7 +148,8 @@ START_TEST(test_concurrent)
 	for (i = 0; i < THREADS; i++)
 	{
 		race.allowed[i] = 0;
-		threads[i] = thread_create((thread_main_t)race_thread, (void*)(intptr_t)i);
+		threads[i] = thread_create((thread_main_t)race_thread,
+								   (void*)(intptr_t)i);
 	}
 	for (i = 0; i < THREADS; i++)
 	{
@@ -171,7 +172,9 @@ END_TEST
  */
 static void reset_settings()
 {
-	char *keys[] = { "verify_rate", "verify_source_rate", "verify_source_burst" };
+	char *keys[] = {
+		"verify_rate", "verify_source_rate", "verify_source_burst"
+	};
 	int i;
 
 	for (i = 0; i < countof(keys); i++)

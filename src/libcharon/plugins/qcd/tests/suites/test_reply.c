@@ -53,7 +53,8 @@ START_TEST(test_encode_fields)
 	len = encode(buf, CREATE_CHILD_SA, FALSE, 4);
 	ck_assert_int_eq(len, QCD_REPLY_MAX_LEN);
 	ck_assert_int_eq(len, 28 + 8 + 4 * 40);
-	/* header: SPIs, next payload N, version 2.0, exchange, flags, MID, length */
+	/* header: SPIs, next payload N, version 2.0, exchange, flags, MID,
+	 * length */
 	ck_assert(memeq(buf, "\x01\x02\x03\x04\x05\x06\x07\x08", 8));
 	ck_assert(memeq(buf + 8, "\x11\x12\x13\x14\x15\x16\x17\x18", 8));
 	ck_assert_int_eq(buf[16], 41);
@@ -78,7 +79,8 @@ START_TEST(test_encode_fields)
 		ck_assert_int_eq(pos[0], i < 3 ? 41 : 0);
 		ck_assert_int_eq(pos[1], 0);			/* not critical */
 		ck_assert_int_eq(untoh16(pos + 2), 8 + QCD_TOKEN_LEN);
-		ck_assert_int_eq(pos[4], 0);			/* protocol ID 0, erratum 3449 */
+		/* protocol ID 0, erratum 3449 */
+		ck_assert_int_eq(pos[4], 0);
 		ck_assert_int_eq(pos[5], 0);			/* SPI size 0, R4.1-2 */
 		ck_assert_int_eq(untoh16(pos + 6), 16419);	/* R4.1-3 */
 		ck_assert_int_eq(pos[8], 0xa0 + i);

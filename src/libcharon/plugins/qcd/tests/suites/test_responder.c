@@ -205,10 +205,12 @@ START_TEST(test_no_reply)
 
 	responder = qcd_responder_create(token, store, counters);
 	/* unprotected requests, responses, IKE_SA_INIT, no SPIr (R3-5) */
-	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08, PLV2_NOTIFY), 0);
+	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x08,
+							 PLV2_NOTIFY), 0);
 	ck_assert_int_eq(request(PEER, 0x2222, INFORMATIONAL, 0x28,
 							 PLV2_ENCRYPTED), 0);
-	ck_assert_int_eq(request(PEER, 0x2222, IKE_SA_INIT, 0x08, PLV2_ENCRYPTED), 0);
+	ck_assert_int_eq(request(PEER, 0x2222, IKE_SA_INIT, 0x08,
+							 PLV2_ENCRYPTED), 0);
 	ck_assert_int_eq(request(PEER, 0, INFORMATIONAL, 0x08, PLV2_ENCRYPTED), 0);
 	/* a peer we have no config for */
 	ck_assert_int_eq(request(STRANGER, 0x2222, INFORMATIONAL, 0x08,
