@@ -85,12 +85,20 @@ prepared() {
 	[ "$(cat "$top/build/prepare-$1.log.rc" 2>/dev/null)" = ok ]
 }
 
+# fuzzed: wait for the fuzzers started in the background, show their output
+fuzzed() {
+	wait "$fuzz_pid"
+	rc=$?
+	cat "$top/build/fuzz.log"
+	return $rc
+}
+
 # seconds each, so that the benchmarks do not rot; real runs: README
 bench_smoke() {
 	short="--dpd-delay 2 --tries 1 --timeout 1 --base 1"
 	ok=0
 	for b in "recovery -n 1 $short" "mass-recovery -n 20 $short" \
-			 "mass-recovery -n 20 --distinct --modes push $short" \
+			 "mass-recovery -n 300 --distinct --clients 2 --modes push $short" \
 			 "overhead -n 20 -r 1" "flood --seconds 2" "journal -n 1000 -s 2" \
 			 "push -n 1000"; do
 		if "$top/testing/bench/"$b > "$top/build/bench-smoke.out" 2>&1; then
@@ -114,12 +122,17 @@ if [ $# -gt 0 ]; then
 else
 	step "sanitizers: unit tests under ASan+UBSan, TSan, valgrind" \
 		"$top/scripts/sanitizers.sh"
-	step "fuzzing, ${QCD_FUZZ_SECONDS:-60}s per target" \
-		"$top/scripts/fuzz.sh" "${QCD_FUZZ_SECONDS:-60}"
 	step "secret file writes killed at random moments" "$top/testing/crash-secret"
 	step "Debian package: build, lintian --pedantic, autopkgtest" \
 		"$top/scripts/package.sh" --autopkgtest
+	# the fuzzers run beside the scenarios, at nice 19: the scenarios mostly
+	# wait (for DPD, retransmissions, the network), and a fuzzer at nice 19
+	# gives way to their charons whenever they want the CPU
+	nice -n 19 "$top/scripts/fuzz.sh" "${QCD_FUZZ_SECONDS:-60}" \
+		> "$top/build/fuzz.log" 2>&1 &
+	fuzz_pid=$!
 	step "scenarios (Debian's charon)" "$top/testing/ns-do-tests"
+	step "fuzzing, ${QCD_FUZZ_SECONDS:-60}s per target, beside the scenarios" fuzzed
 	# upstream's default build has no mediation: replies take the other path
 	step "headline and push scenarios with upstream's default charon (no mediation)" \
 		sh -c '"$1/scripts/setup-upstream.sh" &&

@@ -81,8 +81,9 @@ bench_conf() {
 	local dir=$1 n=$2 qcd=$3 gw=${4:-} cl=${5:-} addrs=${6:-one} k=${7:-1} load=$bench_load i h
 	local -a local_addrs
 	[ "$qcd" = yes ] && load="$load qcd"
-	[ "$k" -ge 1 ] && [ "$k" -le 4 ] && { [ "$k" = 1 ] || [ "$addrs" = distinct ]; } ||
-		{ echo "1 to 4 clients, more than one only with distinct addresses" >&2; return 1; }
+	[ "$k" -ge 1 ] && [ "$k" -le 4 ] && { [ "$k" = 1 ] || [ "$addrs" = distinct ]; } &&
+		[ "$n" -gt $((254 * (k - 1))) ] ||
+		{ echo "1 to 4 clients, more than one only with distinct addresses and more than 254 IKE_SAs per client but the last" >&2; return 1; }
 	bench_clients=(carol dave alice venus)
 	bench_clients=("${bench_clients[@]:0:$k}")
 	mkdir -p "$dir/moon/etc/swanctl" "$dir/winnetou/etc"
