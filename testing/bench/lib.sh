@@ -64,13 +64,6 @@ bench_addresses() {
 # (bench_conf's CLIENTS) dave, alice and venus
 bench_clients=(carol)
 
-# bench_client_of I K: the index, from 0, of the client that plays
-# connection I of K clients: whole /24s of bench_addresses each, so that the
-# gateway routes to each client by prefix
-bench_client_of() {
-	echo $(( ($1 - 1) / 254 % $2 ))
-}
-
 # bench_conf DIR N QCD(yes|no) [GATEWAY-SETTINGS] [CLIENT-SETTINGS]
 # [ADDRESSES] [CLIENTS]: a gateway moon and N connections to it, each with
 # its own identity and a CHILD_SA (dpd_delay 10s, dpd_action restart), from
@@ -143,7 +136,9 @@ CONF
 		: > "$dir/$h/connections"
 	done
 	for i in $(seq "$n"); do
-		h=${bench_clients[$(bench_client_of "$i" "$k")]}
+		# whole /24s of bench_addresses each, so that moon routes to each
+		# client by prefix
+		h=${bench_clients[$(((i - 1) / 254 % k))]}
 		echo "$i" >> "$dir/$h/connections"
 		[ "$addrs" = distinct ] && echo "${local_addrs[$((i - 1))]}" >> "$dir/$h/addresses"
 		cat >> "$dir/$h/etc/swanctl/swanctl.conf" <<CONF
