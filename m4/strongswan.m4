@@ -97,10 +97,9 @@ AS_IF([test "x$ss_ike_keys_array" = xyes],
 AC_MSG_CHECKING([whether re-established IKE_SAs are registered before they are initiated])
 AS_IF([awk '/^METHOD\(ike_sa_t, reestablish,/, /^}/' "$ss_src/src/libcharon/sa/ike_sa.c" |
 	   grep -q checkout_new],
-	[ss_init_race=no],
-	[ss_init_race=yes
+	[AC_MSG_RESULT([yes])],
+	[AC_MSG_RESULT([no])
 	 STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DQCD_INIT_RACE"])
-AS_IF([test "x$ss_init_race" = xyes], [AC_MSG_RESULT([no])], [AC_MSG_RESULT([yes])])
 
 # strongSwan 6.0.3's plugin loader refuses a plugin without a
 # <name>_plugin_version equal to its own VERSION; plugin.h has PLUGIN_DEFINE
